@@ -1,0 +1,3 @@
+"""ledger: an event-sourced, hash-chained claim ledger."""
+
+__version__ = "0.1.0"

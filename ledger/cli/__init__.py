@@ -1,0 +1,1 @@
+"""The command line: thin translators from arguments to service calls to output."""

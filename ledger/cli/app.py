@@ -1,0 +1,60 @@
+"""The `ledger` application: command groups, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from ledger.cli import errors
+
+
+class LedgerGroup(TyperGroup):
+    """Maps expected failures to `Error: ...` on stderr and exit 1, with no traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the single translation point
+            message = errors.message_for(exc)
+            if message is None or errors.show_tracebacks():
+                raise
+            typer.echo(f"Error: {errors.scrub(message)}", err=True)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=LedgerGroup,
+    name="ledger",
+    help="An append-only, hash-chained ledger of claims: who claimed what, when, who denied "
+    "it, and what was known at any point in time.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _register() -> None:
+    from ledger.cli import claims, diffs, log, records, sanctions
+
+    log.register(app)
+    app.add_typer(claims.app, name="claim")
+    app.add_typer(sanctions.app, name="sanction")
+    app.add_typer(records.app, name="record")
+    diffs.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        app(prog_name="ledger")
+    except KeyboardInterrupt:
+        print("Error: interrupted; nothing partial was stored", file=sys.stderr)
+        sys.exit(130)

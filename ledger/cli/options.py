@@ -1,0 +1,69 @@
+"""Options shared by many commands, declared once."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+DbOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--db",
+        help="Database: a file path, sqlite:///file.db or postgresql://host/db. "
+        "Default: $LEDGER_DATABASE_URL, else ledger.db in your data directory.",
+        envvar="LEDGER_DATABASE_URL",
+        show_envvar=True,
+    ),
+]
+FormatOpt = Annotated[
+    Format,
+    typer.Option("--format", "-f", help="Output: table for people, json/jsonl/csv for scripts."),
+]
+TzOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--tz",
+        help="Default time zone for dates and offset-less times (IANA name, e.g. Europe/Paris). "
+        "Without it, dates are UTC days and a timestamp needs Z or an offset.",
+        envvar="LEDGER_TIMEZONE",
+        show_envvar=True,
+    ),
+]
+AsOfOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--as-of",
+        help="World time: what had happened by the END of this period (2023-11-10 includes "
+        "all of the 10th).",
+    ),
+]
+KnownAtOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--known-at",
+        help="Ledger time: what the ledger had recorded by the end of this time, or @N for "
+        "the first N positions.",
+    ),
+]
+CertainOpt = Annotated[
+    bool,
+    typer.Option("--certain", help="Keep only events that had certainly happened by --as-of."),
+]
+ExpectVersionOpt = Annotated[
+    Optional[int],
+    typer.Option(
+        "--expect-version",
+        min=0,
+        help="Append only if the claim is at this version (0: a new claim); else a conflict.",
+    ),
+]

@@ -1,0 +1,177 @@
+"""Canonical JSON, the hash chain of DESIGN §6, and the NDJSON envelope of an export line.
+
+    data_hash = sha256(salt_bytes || JCS(data))
+    envelope  = JCS({event_id, type, claim_id, version, position, schema_version,
+                     occurred_from, occurred_to, recorded_at, data_hash, metadata})
+    hash      = sha256(b"ledger/v1\\x00" || prev_hash_bytes || envelope)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+import orjson
+import rfc8785
+
+from ledger.domain.model import StoredEvent
+from ledger.domain.time import format_instant
+
+HASH_DOMAIN = b"ledger/v1\x00"
+_MAX_SAFE = 2**53 - 1
+
+
+def new_salt() -> str:
+    """16 random bytes, hex: the salt that keeps a future redaction possible."""
+    return secrets.token_hex(16)
+
+
+def _fast_ok(value: Any) -> bool:
+    """True when orjson's sorted compact output is byte-identical to RFC 8785 for `value`.
+
+    They agree on strings (both escape only what JSON requires, lowercase \\u00XX), on safe
+    integers, on booleans and null, and on key order when every key is ASCII (UTF-16 and code
+    point order agree there). They differ on floats (ECMAScript number formatting) and on
+    non-ASCII keys (RFC 8785 sorts by UTF-16 code units), so those take the reference path.
+    """
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is str or t is bool or v is None:
+            continue
+        if t is int:
+            if -_MAX_SAFE <= v <= _MAX_SAFE:
+                continue
+            return False
+        if t is dict:
+            for k, item in v.items():
+                if type(k) is not str or not k.isascii():
+                    return False
+                stack.append(item)
+            continue
+        if t is list:
+            stack.extend(v)
+            continue
+        return False
+    return True
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 (JCS) bytes of a JSON value; a proven-equal fast path for the common shapes."""
+    if _fast_ok(value):
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    return rfc8785.dumps(value)
+
+
+def data_hash(salt: str, data: dict[str, Any]) -> str:
+    return hashlib.sha256(bytes.fromhex(salt) + canonical_json(data)).hexdigest()
+
+
+def event_hash(
+    *,
+    prev_hash: str,
+    event_id: str,
+    type: str,
+    claim_id: str,
+    version: int,
+    position: int,
+    schema_version: int,
+    occurred_from: int,
+    occurred_to: int,
+    recorded_at: int,
+    salt: str,
+    data: dict[str, Any],
+    metadata: dict[str, Any],
+) -> str:
+    """The chained hash of one event (DESIGN §6)."""
+    envelope = canonical_json(
+        {
+            "event_id": event_id,
+            "type": type,
+            "claim_id": claim_id,
+            "version": version,
+            "position": position,
+            "schema_version": schema_version,
+            "occurred_from": format_instant(occurred_from),
+            "occurred_to": format_instant(occurred_to),
+            "recorded_at": format_instant(recorded_at),
+            "data_hash": data_hash(salt, data),
+            "metadata": metadata,
+        }
+    )
+    return hashlib.sha256(HASH_DOMAIN + bytes.fromhex(prev_hash) + envelope).hexdigest()
+
+
+def hash_of(event: StoredEvent) -> str:
+    """Recompute a stored event's hash from its fields as read back."""
+    return event_hash(
+        prev_hash=event.prev_hash,
+        event_id=event.event_id,
+        type=event.type,
+        claim_id=event.claim_id,
+        version=event.version,
+        position=event.position,
+        schema_version=event.schema_version,
+        occurred_from=event.occurred_from,
+        occurred_to=event.occurred_to,
+        recorded_at=event.recorded_at,
+        salt=event.salt,
+        data=event.data,
+        metadata=event.metadata,
+    )
+
+
+def envelope_dict(event: StoredEvent) -> dict[str, Any]:
+    """The export envelope of DESIGN §3, in its documented key order."""
+    return {
+        "event_id": event.event_id,
+        "type": event.type,
+        "claim_id": event.claim_id,
+        "version": event.version,
+        "position": event.position,
+        "schema_version": event.schema_version,
+        "occurred_from": format_instant(event.occurred_from),
+        "occurred_to": format_instant(event.occurred_to),
+        "recorded_at": format_instant(event.recorded_at),
+        "data": event.data,
+        "metadata": event.metadata,
+        "salt": event.salt,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def export_line(event: StoredEvent) -> bytes:
+    """One NDJSON line, byte-stable across engines.
+
+    `data` and `metadata` are written canonically (RFC 8785) because PostgreSQL's JSONB does not
+    keep key order or number spelling: the same event must export to the same bytes everywhere.
+    """
+    head = orjson.dumps(
+        {
+            "event_id": event.event_id,
+            "type": event.type,
+            "claim_id": event.claim_id,
+            "version": event.version,
+            "position": event.position,
+            "schema_version": event.schema_version,
+            "occurred_from": format_instant(event.occurred_from),
+            "occurred_to": format_instant(event.occurred_to),
+            "recorded_at": format_instant(event.recorded_at),
+        }
+    )
+    tail = orjson.dumps({"salt": event.salt, "prev_hash": event.prev_hash, "hash": event.hash})
+    return b"".join(
+        (
+            head[:-1],
+            b',"data":',
+            canonical_json(event.data),
+            b',"metadata":',
+            canonical_json(event.metadata),
+            b",",
+            tail[1:],
+            b"\n",
+        )
+    )

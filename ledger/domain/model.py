@@ -1,0 +1,80 @@
+"""The envelope types every layer shares: an event to append and an event as stored.
+
+Times are integers: microseconds since 1970-01-01T00:00:00Z (UTC). Integers compare and sort
+fast, index well on both engines, and carry no time-zone ambiguity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+JSONObject = dict[str, Any]
+
+ERRATA_TYPES = frozenset({"RecordCorrected", "RecordVoided"})
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A half-open span of time `[start, end)` in UTC microseconds."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """A validated event on its way into the log."""
+
+    event_id: str
+    type: str
+    claim_id: str
+    occurred: Interval | None  # None for errata: the store sets it to recorded_at
+    data: JSONObject
+    metadata: JSONObject = field(default_factory=dict)
+    schema_version: int = 1
+    expected_version: int | None = None
+    salt: str | None = None  # hex; kept from an export line, else the store draws one
+    recorded_at: int | None = None  # kept only under --keep-recorded-at
+    line: int | None = None  # input line, for error messages
+
+    @property
+    def is_erratum(self) -> bool:
+        return self.type in ERRATA_TYPES
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as the log holds it: the full envelope."""
+
+    position: int
+    event_id: str
+    type: str
+    claim_id: str
+    version: int
+    schema_version: int
+    occurred_from: int
+    occurred_to: int
+    recorded_at: int
+    data: JSONObject
+    metadata: JSONObject
+    salt: str
+    prev_hash: str
+    hash: str
+
+    @property
+    def is_erratum(self) -> bool:
+        return self.type in ERRATA_TYPES
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """The last event of the log (position 0 and the zero hash when empty)."""
+
+    position: int
+    hash: str
+    recorded_at: int | None
+
+
+ZERO_HASH = "0" * 64
+EMPTY_HEAD = Head(position=0, hash=ZERO_HASH, recorded_at=None)

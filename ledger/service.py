@@ -1,0 +1,218 @@
+"""The application layer the CLI and library both call: open, append, import, export, verify."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from ledger.chain import VerifyReport, verify_events
+from ledger.codec import export_line
+from ledger.domain.errors import InvalidInput, LedgerError
+from ledger.domain.events import validate_event
+from ledger.domain.jsonline import parse_json_line
+from ledger.domain.model import NewEvent
+from ledger.store.clock import wall_clock
+from ledger.store.port import AppendResult, EventStore
+
+#: The longest NDJSON line accepted (bytes). A 1 MB quote fits; a runaway line is refused
+#: before it is held in memory whole.
+MAX_LINE_BYTES = 8 * 1024 * 1024
+
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass
+class Ledger:
+    """An open ledger: the store, and the engine behind it when it is SQL."""
+
+    store: EventStore
+    engine: Any = None
+    url: str = "memory"
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def open_ledger(
+    db: str | None, *, create: bool = True, clock: Callable[[], int] = wall_clock
+) -> Ledger:
+    """Open the ledger at `db` (path or URL); a new database gets the schema on first use."""
+    from ledger.store.engine import make_engine
+    from ledger.store.migrate import ensure_schema
+    from ledger.store.sql import SqlStore
+    from ledger.store.urls import redact, resolve_url
+
+    url = resolve_url(db)
+    engine = make_engine(url)
+    ensure_schema(engine, create_if_empty=create)
+    return Ledger(store=SqlStore(engine, clock=clock), engine=engine, url=redact(url))
+
+
+def init_ledger(db: str | None) -> tuple[str | None, str, str]:
+    """Create or upgrade the schema; returns (from revision, to revision, redacted URL)."""
+    from ledger.store.engine import make_engine
+    from ledger.store.migrate import upgrade
+    from ledger.store.urls import redact, resolve_url
+
+    url = resolve_url(db)
+    engine = make_engine(url)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    return before, after, redact(url)
+
+
+# -- NDJSON in ----------------------------------------------------------------------------
+
+
+def iter_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines of an NDJSON byte stream, refusing the shapes that are not NDJSON."""
+    number = 0
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 2)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_LINE_BYTES + 1 or (len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n")):
+            raise InvalidInput(
+                f"the line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB, the limit for "
+                "one event; split the text or store it elsewhere and link it by URL",
+                line=number,
+            )
+        line = raw.rstrip(b"\n")
+        if line.endswith(b"\r"):  # CRLF files from Windows tools are still NDJSON
+            line = line[:-1]
+        if not line.strip():
+            raise InvalidInput(
+                "the line is empty; NDJSON holds one JSON object on every line", line=number
+            )
+        yield number, line
+
+
+def parse_events(
+    lines: Iterable[tuple[int, bytes]],
+    *,
+    tz: ZoneInfo | None = None,
+    keep_recorded_at: bool = False,
+    progress: Progress | None = None,
+) -> list[NewEvent]:
+    """Validate every line before anything is written; the first refusal names its line."""
+    events: list[NewEvent] = []
+    for number, line in lines:
+        obj = parse_json_line(line, number)
+        events.append(validate_event(obj, line=number, tz=tz, keep_recorded_at=keep_recorded_at))
+        if progress is not None and number % 5_000 == 0:
+            progress(number, None)
+    return events
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    lines: int
+    added: int
+    skipped: int
+    dry_run: bool
+    first_position: int | None
+    last_position: int | None
+    result: AppendResult
+
+
+def import_events(
+    ledger: Ledger,
+    events: list[NewEvent],
+    *,
+    keep_recorded_at: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Append all of `events` atomically (or only check them, with `dry_run`)."""
+    result = ledger.store.append(events, keep_recorded_at=keep_recorded_at, dry_run=dry_run)
+    return ImportReport(
+        lines=len(events),
+        added=len(result.added),
+        skipped=len(result.skipped),
+        dry_run=dry_run,
+        first_position=result.added[0].position if result.added else None,
+        last_position=result.added[-1].position if result.added else None,
+        result=result,
+    )
+
+
+# -- NDJSON out ---------------------------------------------------------------------------
+
+
+def export_events(
+    ledger: Ledger,
+    out: IO[bytes],
+    *,
+    after: int = 0,
+    claim_id: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the full envelope of every event, in position order; returns the count."""
+    count = 0
+    for event in ledger.store.read_after(after, claim_id=claim_id):
+        out.write(export_line(event))
+        count += 1
+        if progress is not None and count % 10_000 == 0:
+            progress(count)
+    return count
+
+
+# -- verify -------------------------------------------------------------------------------
+
+
+def verify_ledger(
+    ledger: Ledger,
+    *,
+    digest: tuple[int, str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> VerifyReport:
+    return verify_events(ledger.store.read_after(0), digest=digest, progress=progress)
+
+
+def privilege_warnings(ledger: Ledger) -> list[str]:
+    """On PostgreSQL, warn when the role could change history behind the triggers' back."""
+    if ledger.engine is None or ledger.engine.dialect.name != "postgresql":
+        return []
+    from ledger.store.privileges import risky_privileges
+
+    return risky_privileges(ledger.engine)
+
+
+@contextlib.contextmanager
+def opened(db: str | None, **kwargs: Any) -> Iterator[Ledger]:
+    ledger = open_ledger(db, **kwargs)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+__all__ = [
+    "ImportReport",
+    "Ledger",
+    "LedgerError",
+    "MAX_LINE_BYTES",
+    "export_events",
+    "import_events",
+    "init_ledger",
+    "iter_lines",
+    "open_ledger",
+    "opened",
+    "parse_events",
+    "privilege_warnings",
+    "verify_ledger",
+]
+
+
+def seed_files() -> list[Any]:
+    """The NDJSON files bundled as seeds, in name order."""
+    from importlib.resources import files
+
+    root = files("ledger._seeds")
+    return sorted((p for p in root.iterdir() if p.name.endswith(".ndjson")), key=lambda p: p.name)

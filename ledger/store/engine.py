@@ -1,0 +1,125 @@
+"""Engine set-up and the write lock: every dialect branch of the store lives here."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import NullPool
+
+from ledger.domain.errors import LedgerError
+from ledger.store.urls import redact
+
+# pg_advisory_xact_lock takes a bigint; this one is the ledger's (ASCII "ledger01").
+PG_WRITE_LOCK_KEY = 0x6C65646765723031
+
+# SQLite's busy handler waits this long for the write lock before giving up.
+SQLITE_BUSY_TIMEOUT_S = 60.0
+
+_BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN"}
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: URL) -> Engine:
+    """An engine for one command or store; SQLite files are created 0600 before first use."""
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(
+        url,
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+        pool_pre_ping=True,
+        pool_size=2,
+        max_overflow=4,
+    )
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        _prepare_sqlite_file(Path(database))
+    engine = create_engine(
+        url,
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+        poolclass=NullPool if database not in ("", ":memory:") else None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # The driver's own transaction handling would BEGIN DEFERRED behind our back; we issue
+        # BEGIN ourselves so writers can take the lock up front (a deferred transaction that
+        # upgrades to a write can fail with SQLITE_BUSY without waiting).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA recursive_triggers=ON")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(_BEGIN[mode])
+
+    return engine
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create a new database file 0600; warn when an existing one is readable by others."""
+    if path.exists():
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            print(
+                f"Warning: {path} is readable by other users (mode {stat.S_IMODE(mode):o}); "
+                f"run: chmod 600 {path}",
+                file=sys.stderr,
+            )
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise LedgerError(f"cannot create the database file {path}: {exc.strerror}") from None
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction holding the ledger's write lock: one writer at a time, on either engine."""
+    if is_sqlite(engine):
+        with engine.connect() as conn:
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+        return
+    with engine.connect() as conn, conn.begin():
+        # Why a lock and not a sequence: sequences hand out numbers in start order but commit
+        # in any order, so a reader tailing by position would skip a late commit. Holding one
+        # transaction-scoped advisory lock makes head + 1 the next position, gap-free, in
+        # commit order.
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK_KEY})
+        yield conn
+
+
+def describe(engine: Engine) -> str:
+    return redact(engine.url)

@@ -1,0 +1,58 @@
+"""Every table, in one MetaData with a naming convention: Alembic and the runtime both read it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# JSON text on SQLite, JSONB on PostgreSQL: one logical schema, each engine's native JSON.
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+events = Table(
+    "events",
+    metadata,
+    # Assigned under the write lock as head + 1, never from a sequence (DESIGN §6).
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(36), nullable=False),
+    Column("claim_id", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    # Times are UTC microseconds since the epoch: exact, engine-neutral, fast to compare.
+    Column("occurred_from", BigInteger, nullable=False),
+    Column("occurred_to", BigInteger, nullable=False),
+    Column("recorded_at", BigInteger, nullable=False),
+    Column("data", Json, nullable=False),
+    Column("metadata", Json, nullable=False),
+    Column("salt", String(32), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("event_id"),
+    UniqueConstraint("claim_id", "version"),
+    CheckConstraint("position >= 1", name="position_positive"),
+    CheckConstraint("version >= 1", name="version_positive"),
+    CheckConstraint("occurred_to >= occurred_from", name="occurred_ordered"),
+    Index(None, "occurred_from"),
+    Index(None, "recorded_at"),
+)

@@ -1,0 +1,54 @@
+"""Where the database is: `--db`, else LEDGER_DATABASE_URL, else a file in the user's data dir."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from ledger.domain.errors import LedgerError
+
+ENV_VAR = "LEDGER_DATABASE_URL"
+
+
+def default_sqlite_path() -> Path:
+    import platformdirs
+
+    return platformdirs.user_data_path("ledger", appauthor=False) / "ledger.db"
+
+
+def resolve_url(db: str | None) -> URL:
+    """Turn a path or URL into an SQLAlchemy URL for the pysqlite or psycopg 3 driver."""
+    raw = db or os.environ.get(ENV_VAR) or str(default_sqlite_path())
+    if "://" not in raw:
+        return URL.create("sqlite+pysqlite", database=str(Path(raw).expanduser()))
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise LedgerError(
+            f"'{redact(raw)}' is not a database URL or path: use a file path, "
+            "sqlite:///file.db or postgresql://host/dbname"
+        ) from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return url.set(drivername="sqlite+pysqlite")
+    if backend in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+psycopg")
+    raise LedgerError(
+        f"unsupported database '{url.drivername}' in {redact(raw)}: use SQLite or PostgreSQL"
+    )
+
+
+def redact(raw: str | URL) -> str:
+    """A URL fit to print: never the password."""
+    if isinstance(raw, URL):
+        return raw.render_as_string(hide_password=True)
+    try:
+        return make_url(raw).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: nothing to hide but a user:pass@ pattern
+        if "@" in raw and "://" in raw:
+            scheme, _, rest = raw.partition("://")
+            return f"{scheme}://***@{rest.rpartition('@')[2]}"
+        return raw
