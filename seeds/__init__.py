@@ -1,0 +1,1 @@
+"""The bundled seed events, shipped in the wheel as ledger._seeds."""
