@@ -216,3 +216,34 @@ def seed_files() -> list[Any]:
 
     root = files("ledger._seeds")
     return sorted((p for p in root.iterdir() if p.name.endswith(".ndjson")), key=lambda p: p.name)
+
+
+def uuid7() -> str:
+    """A time-ordered UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then random bits."""
+    import os
+    import time
+    import uuid
+
+    millis = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (millis & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76  # version
+    value |= ((rand >> 62) & 0xFFF) << 64  # rand_a, 12 bits
+    value |= 0b10 << 62  # variant
+    value |= rand & ((1 << 62) - 1)  # rand_b, 62 bits
+    return str(uuid.UUID(int=value))
+
+
+def append_line(
+    ledger: Ledger, line: dict[str, Any], *, tz: ZoneInfo | None = None
+) -> tuple[Any, bool]:
+    """Append one event given as an input line (CLI options); returns (stored event, added)."""
+    from ledger.domain.jsonline import check_json_value
+
+    line = {"event_id": uuid7(), **line}
+    check_json_value(line, "event")
+    event = validate_event(line, tz=tz)
+    result = ledger.store.append([event])
+    if result.added:
+        return result.added[0], True
+    return ledger.store.get([event.event_id])[event.event_id], False

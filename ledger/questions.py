@@ -1,0 +1,263 @@
+"""Point-in-time questions: resolve a basis, then show, list and trace claims at it."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ledger.domain.claims import fold, project, status
+from ledger.domain.errors import InvalidInput, NotFoundError
+from ledger.domain.model import StoredEvent
+from ledger.domain.time import format_instant, parse_cutoff
+from ledger.domain.view import apply_errata, visible_events
+from ledger.store.port import EventStore
+
+STATUSES = (
+    "confirmed",
+    "refuted",
+    "unasserted",
+    "retracted",
+    "disputed",
+    "corroborated",
+    "asserted",
+    "reported",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Basis:
+    """The pair of cut-offs a question is asked at, resolved against one log."""
+
+    as_of: int | None  # exclusive world-time instant E, or None
+    known_at: int | None  # exclusive ledger-time instant, or None (head or @N)
+    position: int  # P: the last visible position
+    head_hash: str  # the chain's hash at P
+    certain: bool = False
+    known_at_text: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "as_of": None if self.as_of is None else format_instant(self.as_of - 1),
+            "known_at": None if self.known_at is None else format_instant(self.known_at - 1),
+            "certain": self.certain,
+            "position": self.position,
+            "head_hash": self.head_hash,
+        }
+
+    def describe(self) -> str:
+        parts = []
+        if self.as_of is not None:
+            parts.append(f"as of {format_instant(self.as_of - 1)}")
+        if self.known_at_text is not None:
+            parts.append(f"known at {self.known_at_text}")
+        parts.append(f"position {self.position}")
+        if self.certain:
+            parts.append("certain only")
+        return ", ".join(parts)
+
+
+def resolve_basis(
+    store: EventStore,
+    *,
+    as_of: str | None = None,
+    known_at: str | None = None,
+    certain: bool = False,
+    tz: ZoneInfo | None = None,
+) -> Basis:
+    """Turn `--as-of` / `--known-at` text into a Basis (E, P and the head hash at P)."""
+    as_of_e = None if as_of is None else parse_cutoff(as_of, tz, field="as_of")
+    head = store.head()
+    known_e: int | None = None
+    if known_at is None:
+        position = head.position
+    elif known_at.startswith("@"):
+        digits = known_at[1:]
+        if not digits.isdigit():
+            raise InvalidInput(
+                f"'{known_at}' is not a position: write @N with N a whole number, e.g. @42",
+                field="known_at",
+            )
+        position = int(digits)
+        if position > head.position:
+            raise InvalidInput(
+                f"position @{position} is beyond the head of the log (@{head.position})",
+                field="known_at",
+            )
+    else:
+        known_e = parse_cutoff(known_at, tz, field="known_at")
+        position = store.position_before(known_e)
+    return Basis(
+        as_of=as_of_e,
+        known_at=known_e,
+        position=position,
+        head_hash=store.head_at(position).hash,
+        certain=certain,
+        known_at_text=known_at,
+    )
+
+
+class Asker:
+    """Answers at one basis; caches other claims' status for links."""
+
+    def __init__(self, store: EventStore, basis: Basis, tz: ZoneInfo | None = None) -> None:
+        self.store = store
+        self.basis = basis
+        self.tz = tz
+        self._status: dict[str, str | None] = {}
+
+    def view(self, events: list[StoredEvent]) -> list[Any]:
+        b = self.basis
+        return visible_events(
+            events, position=b.position, as_of=b.as_of, certain=b.certain, tz=self.tz
+        )
+
+    def status_of(self, claim_id: str) -> str | None:
+        if claim_id not in self._status:
+            kept = self.view(self.store.read_claim(claim_id, up_to=self.basis.position))
+            self._status[claim_id] = status(fold(kept)) if kept else None
+        return self._status[claim_id]
+
+    def project(self, claim_id: str, events: list[StoredEvent]) -> dict[str, Any] | None:
+        kept = self.view(events)
+        if not kept:
+            return None
+        answer = project(claim_id, kept, link_status=self.status_of)
+        self._status[claim_id] = answer["status"]
+        answer["basis"] = self.basis.to_json()
+        return answer
+
+
+def show_claim(
+    store: EventStore, claim_id: str, basis: Basis, tz: ZoneInfo | None = None
+) -> dict[str, Any]:
+    """DESIGN §5 for one claim; an error when nothing of it is visible at the basis."""
+    asker = Asker(store, basis, tz)
+    answer = asker.project(claim_id, store.read_claim(claim_id, up_to=basis.position))
+    if answer is None:
+        raise NotFoundError(
+            f"claim '{claim_id}' has no visible event at this basis ({basis.describe()}); "
+            "try a later --as-of or --known-at, or `ledger claim list`"
+        )
+    return answer
+
+
+def actor_key(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def actors_of(answer: dict[str, Any]) -> set[str]:
+    """Every actor named in a projection, in any role, normalised for matching."""
+    names: set[str] = set()
+    for key in ("claimants", "denials", "corroborations", "retractions", "sanctions"):
+        for item in answer[key]:
+            for field in ("actor", "attributed_to"):
+                value = item.get(field)
+                if isinstance(value, str):
+                    names.add(actor_key(value))
+    if answer["resolution"] and isinstance(answer["resolution"].get("actor"), str):
+        names.add(actor_key(answer["resolution"]["actor"]))
+    return names
+
+
+def list_claims(
+    store: EventStore,
+    basis: Basis,
+    *,
+    status_filter: str | None = None,
+    actor: str | None = None,
+    tz: ZoneInfo | None = None,
+    events: Iterable[StoredEvent] | None = None,
+) -> list[dict[str, Any]]:
+    """Every claim's projection at the basis, in claim-id order, optionally filtered."""
+    by_claim: dict[str, list[StoredEvent]] = {}
+    source = events if events is not None else store.read_after(0, up_to=basis.position)
+    for e in source:
+        by_claim.setdefault(e.claim_id, []).append(e)
+    asker = Asker(store, basis, tz)
+    # Links need other claims' status at the same basis: fold those from what we hold.
+    asker._status.update(
+        {c: _status_only(asker, evs) for c, evs in by_claim.items()}
+    )
+    wanted = None if actor is None else actor_key(actor)
+    answers = []
+    for claim_id in sorted(by_claim):
+        answer = asker.project(claim_id, by_claim[claim_id])
+        if answer is None:
+            continue
+        if status_filter is not None and answer["status"] != status_filter:
+            continue
+        if wanted is not None and wanted not in actors_of(answer):
+            continue
+        answers.append(answer)
+    return answers
+
+
+def _status_only(asker: Asker, events: list[StoredEvent]) -> str | None:
+    kept = asker.view(events)
+    return status(fold(kept)) if kept else None
+
+
+def claim_history(
+    store: EventStore, claim_id: str, *, tz: ZoneInfo | None = None
+) -> list[dict[str, Any]]:
+    """Every event of a claim in log order with both times, and what each erratum changed."""
+    events = store.read_claim(claim_id)
+    if not events:
+        raise NotFoundError(f"no claim '{claim_id}' in the ledger; see `ledger claim list`")
+    corrections = apply_errata(events, position=events[-1].position, tz=tz)
+    effects = {a.event_id: a for a in corrections.errata}
+    rows = []
+    for e in events:
+        row: dict[str, Any] = {
+            "position": e.position,
+            "version": e.version,
+            "event_id": e.event_id,
+            "type": e.type,
+            "occurred_from": format_instant(e.occurred_from),
+            "occurred_to": format_instant(e.occurred_to),
+            "recorded_at": format_instant(e.recorded_at),
+            "data": e.data,
+            "metadata": e.metadata,
+            "erratum": None,
+        }
+        applied = effects.get(e.event_id)
+        if applied is not None:
+            row["erratum"] = _erratum_json(applied)
+        elif e.is_erratum:
+            row["erratum"] = {"target_event_id": e.data.get("target_event_id"), "applied": False}
+        rows.append(row)
+    return rows
+
+
+def _erratum_json(a: Any) -> dict[str, Any]:
+    """What an erratum changed: its target's time and data, before and after."""
+
+    def interval(i: Any) -> dict[str, str] | None:
+        if i is None:
+            return None
+        return {"occurred_from": format_instant(i.start), "occurred_to": format_instant(i.end)}
+
+    return {
+        "target_event_id": a.target_event_id,
+        "applied": True,
+        "action": "voided" if a.type == "RecordVoided" else "corrected",
+        "reason": a.reason,
+        "changes": a.changes,
+        "occurred_before": interval(a.occurred_before),
+        "occurred_after": interval(a.occurred_after),
+        "data_before": a.data_before,
+        "data_after": a.data_after,
+    }
+
+
+def status_counts(answers: Iterable[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for a in answers:
+        counts[a["status"]] = counts.get(a["status"], 0) + 1
+    return counts
+
+
+Resolver = Callable[[str], str | None]
