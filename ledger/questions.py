@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from ledger.domain.claims import fold, project, status
@@ -13,6 +13,7 @@ from ledger.domain.errors import InvalidInput, NotFoundError
 from ledger.domain.model import StoredEvent
 from ledger.domain.time import format_instant, parse_cutoff
 from ledger.domain.view import apply_errata, visible_events
+from ledger.projections.snapshot import Snapshot, answer_at, has_certain_timeline, status_at
 from ledger.store.port import EventStore
 
 STATUSES = (
@@ -99,14 +100,70 @@ def resolve_basis(
     )
 
 
-class Asker:
-    """Answers at one basis; caches other claims' status for links."""
+class Snapshots(Protocol):
+    """The persisted projection (see ledger/projections/snapshot.py)."""
 
-    def __init__(self, store: EventStore, basis: Basis, tz: ZoneInfo | None = None) -> None:
+    def catch_up(self) -> tuple[int, int]: ...
+
+    def rows(self, claim_ids: Iterable[str] | None = None) -> dict[str, tuple[int, Snapshot]]: ...
+
+    def claims_after(self, position: int) -> set[str]: ...
+
+
+class Asker:
+    """Answers at one basis; caches other claims' status for links.
+
+    With persisted snapshots, a claim is answered from its snapshot whenever the snapshot
+    holds at the basis (the claim has no event after the basis position and, for --certain,
+    a certain timeline is stored); otherwise it is refolded from its events in the log.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        basis: Basis,
+        tz: ZoneInfo | None = None,
+        snapshots: Snapshots | None = None,
+    ) -> None:
         self.store = store
         self.basis = basis
         self.tz = tz
+        self.snapshots = snapshots
         self._status: dict[str, str | None] = {}
+        self._rows: dict[str, tuple[int, Snapshot]] = {}
+        self._after: set[str] | None = None
+        if snapshots is not None:
+            snapshots.catch_up()
+
+    def usable(self, claim_id: str) -> Snapshot | None:
+        """The claim's snapshot if it answers at this basis, else None."""
+        if self.snapshots is None:
+            return None
+        row = self._rows.get(claim_id)
+        if row is None:
+            self._rows.update(self.snapshots.rows([claim_id]))
+            row = self._rows.get(claim_id)
+        if row is None or row[0] > self.basis.position:
+            return None
+        snap = row[1]
+        if self.basis.certain and self.basis.as_of is not None and not has_certain_timeline(snap):
+            return None
+        return snap
+
+    def preload(self) -> None:
+        """Load every snapshot at once (claim list)."""
+        if self.snapshots is not None:
+            self._rows = self.snapshots.rows()
+
+    def affected(self) -> set[str]:
+        """Claims with events after the basis position (their snapshots do not hold)."""
+        if self._after is None:
+            self._after = set()
+            if self.snapshots is not None:
+                rows_max = max((r[0] for r in self._rows.values()), default=0)
+                if rows_max > self.basis.position:
+                    self._after = self.snapshots.claims_after(self.basis.position)
+        return self._after
 
     def view(self, events: list[StoredEvent]) -> list[Any]:
         b = self.basis
@@ -116,26 +173,43 @@ class Asker:
 
     def status_of(self, claim_id: str) -> str | None:
         if claim_id not in self._status:
-            kept = self.view(self.store.read_claim(claim_id, up_to=self.basis.position))
-            self._status[claim_id] = status(fold(kept)) if kept else None
+            snap = self.usable(claim_id)
+            if snap is not None:
+                self._status[claim_id] = status_at(snap, self.basis.as_of, self.basis.certain)
+            else:
+                kept = self.view(self.store.read_claim(claim_id, up_to=self.basis.position))
+                self._status[claim_id] = status(fold(kept)) if kept else None
         return self._status[claim_id]
 
-    def project(self, claim_id: str, events: list[StoredEvent]) -> dict[str, Any] | None:
-        kept = self.view(events)
-        if not kept:
+    def answer(self, claim_id: str, events: list[StoredEvent] | None = None) -> dict[str, Any] | None:
+        """The §5 object of one claim at the basis, from its snapshot or its events."""
+        snap = self.usable(claim_id)
+        if snap is not None:
+            answer = answer_at(snap, self.basis.as_of, self.basis.certain, self.status_of)
+        else:
+            if events is None:
+                events = self.store.read_claim(claim_id, up_to=self.basis.position)
+            kept = self.view(events)
+            answer = project(claim_id, kept, link_status=self.status_of) if kept else None
+        if answer is None:
             return None
-        answer = project(claim_id, kept, link_status=self.status_of)
         self._status[claim_id] = answer["status"]
         answer["basis"] = self.basis.to_json()
         return answer
 
+    def project(self, claim_id: str, events: list[StoredEvent]) -> dict[str, Any] | None:
+        return self.answer(claim_id, events)
+
 
 def show_claim(
-    store: EventStore, claim_id: str, basis: Basis, tz: ZoneInfo | None = None
+    store: EventStore,
+    claim_id: str,
+    basis: Basis,
+    tz: ZoneInfo | None = None,
+    snapshots: Snapshots | None = None,
 ) -> dict[str, Any]:
     """DESIGN §5 for one claim; an error when nothing of it is visible at the basis."""
-    asker = Asker(store, basis, tz)
-    answer = asker.project(claim_id, store.read_claim(claim_id, up_to=basis.position))
+    answer = Asker(store, basis, tz, snapshots).answer(claim_id)
     if answer is None:
         raise NotFoundError(
             f"claim '{claim_id}' has no visible event at this basis ({basis.describe()}); "
@@ -169,35 +243,45 @@ def list_claims(
     status_filter: str | None = None,
     actor: str | None = None,
     tz: ZoneInfo | None = None,
-    events: Iterable[StoredEvent] | None = None,
+    snapshots: Snapshots | None = None,
 ) -> list[dict[str, Any]]:
     """Every claim's projection at the basis, in claim-id order, optionally filtered."""
+    asker = Asker(store, basis, tz, snapshots)
     by_claim: dict[str, list[StoredEvent]] = {}
-    source = events if events is not None else store.read_after(0, up_to=basis.position)
-    for e in source:
-        by_claim.setdefault(e.claim_id, []).append(e)
-    asker = Asker(store, basis, tz)
-    # Links need other claims' status at the same basis: fold those from what we hold.
-    asker._status.update(
-        {c: _status_only(asker, evs) for c, evs in by_claim.items()}
-    )
+    if snapshots is None:
+        for e in store.read_after(0, up_to=basis.position):
+            by_claim.setdefault(e.claim_id, []).append(e)
+    else:
+        asker.preload()
+        stale = asker.affected()
+        if stale:
+            # Only the claims touched after the basis are refolded from the log.
+            for claim_id in stale:
+                events = store.read_claim(claim_id, up_to=basis.position)
+                if events:
+                    by_claim[claim_id] = events
+        for claim_id in asker._rows:
+            if claim_id not in stale and asker.usable(claim_id) is None:
+                by_claim[claim_id] = store.read_claim(claim_id, up_to=basis.position)
+    claim_ids = sorted(set(by_claim) | {c for c in asker._rows if asker.usable(c) is not None})
+    # Links need other claims' status at the same basis; a cheap status first also lets the
+    # status filter skip building answers it would drop.
+    for claim_id in claim_ids:
+        if claim_id in by_claim:
+            kept = asker.view(by_claim[claim_id])
+            asker._status[claim_id] = status(fold(kept)) if kept else None
     wanted = None if actor is None else actor_key(actor)
     answers = []
-    for claim_id in sorted(by_claim):
-        answer = asker.project(claim_id, by_claim[claim_id])
-        if answer is None:
+    for claim_id in claim_ids:
+        if status_filter is not None and asker.status_of(claim_id) != status_filter:
             continue
-        if status_filter is not None and answer["status"] != status_filter:
+        answer = asker.answer(claim_id, by_claim.get(claim_id))
+        if answer is None:
             continue
         if wanted is not None and wanted not in actors_of(answer):
             continue
         answers.append(answer)
     return answers
-
-
-def _status_only(asker: Asker, events: list[StoredEvent]) -> str | None:
-    kept = asker.view(events)
-    return status(fold(kept)) if kept else None
 
 
 def claim_history(

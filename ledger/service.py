@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,7 @@ class Ledger:
     store: EventStore
     engine: Any = None
     url: str = "memory"
-    _closers: list[Callable[[], None]] = field(default_factory=list)
+    snapshots: Any = None  # the persisted projection (SQL ledgers); None: fold from the log
 
     def close(self) -> None:
         self.store.close()
@@ -43,13 +43,19 @@ def open_ledger(
     """Open the ledger at `db` (path or URL); a new database gets the schema on first use."""
     from ledger.store.engine import make_engine
     from ledger.store.migrate import ensure_schema
+    from ledger.store.projection_sql import SqlSnapshots
     from ledger.store.sql import SqlStore
     from ledger.store.urls import redact, resolve_url
 
     url = resolve_url(db)
     engine = make_engine(url)
     ensure_schema(engine, create_if_empty=create)
-    return Ledger(store=SqlStore(engine, clock=clock), engine=engine, url=redact(url))
+    return Ledger(
+        store=SqlStore(engine, clock=clock),
+        engine=engine,
+        url=redact(url),
+        snapshots=SqlSnapshots(engine),
+    )
 
 
 def init_ledger(db: str | None) -> tuple[str | None, str, str]:

@@ -289,7 +289,7 @@ def show(
     zone = load_zone(tz)
     with opened(db) as ledger:
         basis = resolve_basis(ledger.store, as_of=as_of, known_at=known_at, certain=certain, tz=zone)
-        answer = show_claim(ledger.store, claim, basis, zone)
+        answer = show_claim(ledger.store, claim, basis, zone, ledger.snapshots)
     render_claim(answer, fmt)
 
 
@@ -321,7 +321,7 @@ def list_(
         basis = resolve_basis(ledger.store, as_of=as_of, known_at=known_at, certain=certain, tz=zone)
         answers = list_claims(
             ledger.store, basis, status_filter=status.value if status else None, actor=actor,
-            tz=zone,
+            tz=zone, snapshots=ledger.snapshots,
         )
     render_list(answers, basis, fmt)
 

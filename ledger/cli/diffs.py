@@ -1,7 +1,103 @@
+"""`ledger diff` and `ledger replay`: comparing bases, rebuilding projections."""
+
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
+from ledger.cli import output
+from ledger.cli.options import DbOpt, Format, FormatOpt, TzOpt
+from ledger.cli.progress import progress_bar
+
+BasisOpt = Annotated[
+    str,
+    typer.Option(
+        metavar="BASIS",
+        help="A world time (2023-11-10), a ledger position (@42), 'head', or "
+        "as-of=T,known-at=T|@N,certain.",
+    ),
+]
+
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command("diff")(diff)
+    app.command("replay")(replay)
+
+
+def diff(
+    from_: Annotated[str, typer.Option("--from", metavar="BASIS", help="The earlier basis.")],
+    to: Annotated[str, typer.Option("--to", metavar="BASIS", help="The later basis.")],
+    fmt: FormatOpt = Format.table,
+    db: DbOpt = None,
+    tz: TzOpt = None,
+) -> None:
+    """What changed between two bases, claim by claim, and which events caused it.
+
+    A BASIS is a world time (2023-11-10: as of the end of that day), a ledger position (@42),
+    'head', or a combination: as-of=2023-11-10,known-at=2023-12-01,certain.
+
+    Example: ledger diff --from 2023-11-01 --to 2023-11-22
+    """
+    from ledger.diffing import diff_answers, parse_basis_spec
+    from ledger.domain.time import load_zone
+    from ledger.questions import list_claims, resolve_basis
+    from ledger.service import opened
+
+    zone = load_zone(tz)
+    with opened(db) as ledger:
+        bases = [
+            resolve_basis(ledger.store, tz=zone, **parse_basis_spec(text)) for text in (from_, to)
+        ]
+        answers = [
+            list_claims(ledger.store, b, tz=zone, snapshots=ledger.snapshots) for b in bases
+        ]
+    rows = diff_answers(*answers)
+    if fmt is Format.json:
+        output.write_json(
+            {"from_basis": bases[0].to_json(), "to_basis": bases[1].to_json(), "changes": rows}
+        )
+    elif fmt is Format.jsonl:
+        output.write_jsonl(rows)
+    elif fmt is Format.csv:
+        output.write_csv(
+            ("claim_id", "diff_type", "from_status", "to_status", "from_event_count",
+             "to_event_count", "actors_added", "events_added"),
+            (
+                (r["claim_id"], r["diff_type"], r["from_status"], r["to_status"],
+                 r["from_event_count"], r["to_event_count"], "; ".join(r["actors_added"]),
+                 " ".join(e["event_id"] for e in r["events_added"]))
+                for r in rows
+            ),
+        )
+    else:
+        output.write_table(
+            ("claim", "change", "status", "actors added", "caused by"),
+            (
+                (r["claim_id"], r["diff_type"],
+                 f"{r['from_status'] or '-'} -> {r['to_status'] or '-'}",
+                 r["actors_added"],
+                 [f"{e['kind']} by {e['actor']}" if e["actor"] else e["kind"]
+                  for e in r["events_added"]]
+                 + [f"no longer tentative: {i[:8]}" for i in r["events_no_longer_tentative"]])
+                for r in rows
+            ),
+            title=f"{len(rows)} claims changed ({bases[0].describe()} -> {bases[1].describe()})",
+        )
+
+
+def replay(db: DbOpt = None) -> None:
+    """Drop the claim projection and rebuild it from the log; the result is identical.
+
+    Example: ledger replay
+    """
+    from ledger.service import opened
+
+    with opened(db) as ledger:
+        if ledger.snapshots is None:
+            output.info("this ledger keeps no projection tables; nothing to rebuild")
+            return
+        head = ledger.store.head().position
+        with progress_bar("replaying", total=head) as update:
+            claims = ledger.snapshots.rebuild(update)
+    output.info(f"replayed {head} events into {claims} claims")

@@ -56,3 +56,23 @@ events = Table(
     Index(None, "occurred_from"),
     Index(None, "recorded_at"),
 )
+
+# -- projections: derived from the log, rebuilt by `ledger replay` --------------------------
+
+projection_checkpoints = Table(
+    "projection_checkpoints",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    # The last log position applied, written in the same transaction as the rows.
+    Column("position", BigInteger, nullable=False),
+)
+
+claim_projection = Table(
+    "claim_projection",
+    metadata,
+    Column("claim_id", String(128), primary_key=True),
+    # The claim's last event: the snapshot holds for any position from here to the checkpoint.
+    Column("last_position", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("snapshot", Json, nullable=False),
+)

@@ -185,7 +185,7 @@ class SqlStore:
             q = q.limit(limit)
         # One read transaction for the whole scan: a consistent snapshot, streamed.
         with self.engine.connect() as conn:
-            result = conn.execution_options(yield_per=5_000).execute(q)
+            result = conn.execute(q, execution_options={"yield_per": 5_000})
             for row in result:
                 yield row_to_event(row)
 

@@ -1,0 +1,1 @@
+"""Projections: views derived from the log, persisted with a checkpoint, rebuilt by replay."""
