@@ -159,10 +159,10 @@ class Asker:
         """Claims with events after the basis position (their snapshots do not hold)."""
         if self._after is None:
             self._after = set()
-            if self.snapshots is not None:
-                rows_max = max((r[0] for r in self._rows.values()), default=0)
-                if rows_max > self.basis.position:
-                    self._after = self.snapshots.claims_after(self.basis.position)
+            # Any claim with an event after P, including one whose events are all voided at
+            # the head (it has no row, yet it may have been visible at P).
+            if self.snapshots is not None and self.store.head().position > self.basis.position:
+                self._after = self.snapshots.claims_after(self.basis.position)
         return self._after
 
     def view(self, events: list[StoredEvent]) -> list[Any]:

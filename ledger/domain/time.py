@@ -55,8 +55,16 @@ def from_us(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=us)
 
 
+#: The exclusive end of 9999-12-31, the one instant past MAX_US the ledger stores (as an
+#: occurred_to or a cut-off); it is written as the following midnight.
+END_OF_TIME = MAX_US + 1
+_END_OF_TIME_TEXT = "10000-01-01T00:00:00.000000Z"
+
+
 def format_instant(us: int) -> str:
     """`YYYY-MM-DDTHH:MM:SS.ffffffZ`: the one time format of exports, hashes and answers."""
+    if us == END_OF_TIME:
+        return _END_OF_TIME_TEXT
     days, rest = divmod(us, US_PER_DAY)
     d = date.fromordinal(days + _EPOCH_ORDINAL)
     seconds, micro = divmod(rest, US_PER_SECOND)
@@ -72,6 +80,8 @@ def parse_instant(text: str, *, field: str = "time") -> int:
     """Parse an exact instant in the format of `format_instant` (exports, `recorded_at`)."""
     if not isinstance(text, str):
         raise InvalidInput(f"expected a time string, got {type(text).__name__}", field=field)
+    if text == _END_OF_TIME_TEXT:
+        return END_OF_TIME
     m = _INSTANT.fullmatch(text)
     if m is None:
         # Accept any fully specified ISO instant with an offset, e.g. from other tools.
@@ -239,8 +249,7 @@ def _span(value: str, tz: ZoneInfo | None, field: str, original: str, cutoff: bo
 def _checked(start: int, end: int, field: str, original: str, cutoff: bool) -> Interval:
     if start < MIN_US:
         raise InvalidInput(f"'{original}' is before 0001-01-01T00:00:00Z", field=field)
-    # A stored end must itself be a printable instant; a cut-off may be "the end of 9999".
-    if end > (MAX_US + 1 if cutoff else MAX_US):
+    if end > END_OF_TIME:
         raise InvalidInput(
             f"'{original}' ends after 9999-12-31T23:59:59.999999Z, the latest time stored",
             field=field,

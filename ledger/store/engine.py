@@ -13,7 +13,6 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL
-from sqlalchemy.pool import NullPool
 
 from ledger.domain.errors import LedgerError
 from ledger.store.urls import redact
@@ -58,7 +57,6 @@ def _sqlite_engine(url: URL) -> Engine:
         json_serializer=_json_dumps,
         json_deserializer=orjson.loads,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
-        poolclass=NullPool if database not in ("", ":memory:") else None,
     )
 
     @event.listens_for(engine, "connect")
