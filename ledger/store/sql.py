@@ -11,6 +11,7 @@ from ledger.domain.model import EMPTY_HEAD, Head, NewEvent, StoredEvent
 from ledger.store.appender import plan_append
 from ledger.store.clock import wall_clock
 from ledger.store.engine import write_transaction
+from ledger.store.faults import crash_point
 from ledger.store.port import AppendResult
 from ledger.store.schema import events as T
 
@@ -141,11 +142,15 @@ class SqlStore:
                 conn.rollback()
             else:
                 self._insert(conn, result.added)
+                crash_point("before-commit")
         return result
 
     def _insert(self, conn: Connection, rows: Sequence[StoredEvent]) -> None:
+        crash_point("before-insert")
         for i in range(0, len(rows), _INSERT_CHUNK):
             conn.execute(insert(T), [event_to_row(e) for e in rows[i : i + _INSERT_CHUNK]])
+            if i + _INSERT_CHUNK < len(rows):
+                crash_point("mid-batch")
 
     def head(self) -> Head:
         with self.engine.connect() as conn:
