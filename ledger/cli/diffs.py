@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -72,18 +72,27 @@ def diff(
         )
     else:
         output.write_table(
-            ("claim", "change", "status", "actors added", "caused by"),
-            (
-                (r["claim_id"], r["diff_type"],
-                 f"{r['from_status'] or '-'} -> {r['to_status'] or '-'}",
-                 r["actors_added"],
-                 [f"{e['kind']} by {e['actor']}" if e["actor"] else e["kind"]
-                  for e in r["events_added"]]
-                 + [f"no longer tentative: {i[:8]}" for i in r["events_no_longer_tentative"]])
-                for r in rows
-            ),
+            ("claim", "change", "status", "caused by"),
+            ((r["claim_id"], r["diff_type"], _status_change(r), _causes(r)) for r in rows),
             title=f"{len(rows)} claims changed ({bases[0].describe()} -> {bases[1].describe()})",
         )
+
+
+def _status_change(row: dict[str, Any]) -> str:
+    before, after = row["from_status"], row["to_status"]
+    return str(after) if before == after else f"{before or '-'} -> {after or '-'}"
+
+
+def _causes(row: dict[str, Any]) -> str:
+    parts = [
+        f"+{e['kind']} {e['actor']}" if e["actor"] else f"+{e['kind']}"
+        for e in row["events_added"]
+    ]
+    parts += [f"-{e['kind']} {e['actor'] or ''}".strip() for e in row["events_removed"]]
+    settled = len(row["events_no_longer_tentative"])
+    if settled:
+        parts.append(f"{settled} event{'s' if settled > 1 else ''} no longer tentative")
+    return "; ".join(parts)
 
 
 def replay(db: DbOpt = None) -> None:

@@ -75,8 +75,9 @@ def write_table(
     from rich.text import Text
 
     table = Table(title=title, show_lines=False, header_style="bold", expand=False)
-    for name in columns:
-        table.add_column(name, overflow="fold")
+    for index, name in enumerate(columns):
+        # The first column is the key people scan for (a claim id, a position): never wrapped.
+        table.add_column(name, overflow="fold", no_wrap=index == 0)
     for row in rows:
         table.add_row(*(Text(cell(v)) for v in row))
     width = 100 if not sys.stdout.isatty() else None
