@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
-.venv/bin/lint-imports --config pyproject.toml
+.venv/bin/lint-imports pyproject.toml
 exec .venv/bin/python -m pytest -n 2 --dist loadgroup "$@"
