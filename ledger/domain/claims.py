@@ -8,7 +8,7 @@ lists inside one `fold`), and the JSON-shaped dict is built only by `render`.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from operator import attrgetter
@@ -146,22 +146,39 @@ def fold(view_events: Iterable[ViewEvent], state: ClaimState = EMPTY) -> ClaimSt
     """Fold kept events, already in fold order (see `view.visible_events`), into a state."""
     s = _Folding.thaw(state)
     for event in view_events:
-        kind = event.type
-        if kind in ERRATA_TYPES:
-            continue
-        s.event_count += 1
-        at = event.occurred_from
-        if s.first_occurred is None or at < s.first_occurred:
-            s.first_occurred = at
-        if s.last_occurred is None or at > s.last_occurred:
-            s.last_occurred = at
-        if event.tentative:
-            s.tentative = True
-        step = _APPLIERS.get(kind)
-        # An unknown (future) type still counts as a kept event but adds to no list.
-        if step is not None:
-            step(s, event)
+        _step(s, event)
     return s.freeze()
+
+
+def scan(view_events: Iterable[ViewEvent]) -> Iterator[tuple[ViewEvent, str, int]]:
+    """Fold step by step: (event, status so far, kept events so far) after each world event.
+
+    One mutable accumulator for the whole run: the valid-time timelines need the status after
+    every prefix, and refolding each prefix would be quadratic.
+    """
+    s = _Folding.thaw(EMPTY)
+    for event in view_events:
+        if _step(s, event):
+            yield event, status(s), s.event_count  # type: ignore[arg-type]
+
+
+def _step(s: _Folding, event: ViewEvent) -> bool:
+    kind = event.type
+    if kind in ERRATA_TYPES:
+        return False
+    s.event_count += 1
+    at = event.occurred_from
+    if s.first_occurred is None or at < s.first_occurred:
+        s.first_occurred = at
+    if s.last_occurred is None or at > s.last_occurred:
+        s.last_occurred = at
+    if event.tentative:
+        s.tentative = True
+    step = _APPLIERS.get(kind)
+    # An unknown (future) type still counts as a kept event but adds to no list.
+    if step is not None:
+        step(s, event)
+    return True
 
 
 @_applies("ClaimMade")
@@ -316,3 +333,6 @@ def _item(event: ViewEvent) -> dict[str, Any]:
         if name not in item:
             item[name] = value
     return item
+
+
+item_of = _item  # the §5 list item of one view event (persisted snapshots store them)

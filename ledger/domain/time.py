@@ -8,6 +8,7 @@ covers its smallest written unit (`2023-11` is `[2023-11-01, 2023-12-01)`); a cu
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -66,11 +67,17 @@ def format_instant(us: int) -> str:
     if us == END_OF_TIME:
         return _END_OF_TIME_TEXT
     days, rest = divmod(us, US_PER_DAY)
-    d = date.fromordinal(days + _EPOCH_ORDINAL)
     seconds, micro = divmod(rest, US_PER_SECOND)
     hh, rem = divmod(seconds, 3600)
     mm, ss = divmod(rem, 60)
-    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{hh:02d}:{mm:02d}:{ss:02d}.{micro:06d}Z"
+    return f"{_day_text(days)}T{hh:02d}:{mm:02d}:{ss:02d}.{micro:06d}Z"
+
+
+@lru_cache(maxsize=65_536)
+def _day_text(days: int) -> str:
+    # Hashing and export format three times per event; the dates repeat, the arithmetic not.
+    d = date.fromordinal(days + _EPOCH_ORDINAL)
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
 
 
 _INSTANT = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})Z")

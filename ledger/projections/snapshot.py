@@ -16,8 +16,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ledger.domain.claims import _item as item_of  # the §5 list item of one event
-from ledger.domain.claims import fold, render, status
+from ledger.domain.claims import fold, item_of, render, scan
 from ledger.domain.model import StoredEvent
 from ledger.domain.time import format_instant
 from ledger.domain.view import ViewEvent, visible_events
@@ -52,14 +51,12 @@ def _no_status(_claim_id: str) -> str | None:
 def _timeline(kept: list[ViewEvent]) -> list[list[Any]]:
     """[E_from, status, event_count, max occurred_to] per distinct occurred_from."""
     rows: list[list[Any]] = []
-    max_to = None
-    state = fold(())
-    for i, event in enumerate(kept):
-        state = fold((event,), state)
-        max_to = event.occurred_to if max_to is None else max(max_to, event.occurred_to)
-        last_of_group = i + 1 == len(kept) or kept[i + 1].occurred_from != event.occurred_from
-        if last_of_group:
-            rows.append([event.occurred_from + 1, status(state), state.event_count, max_to])
+    max_to = 0
+    steps = list(scan(kept))
+    for i, (event, state_status, count) in enumerate(steps):
+        max_to = max(max_to, event.occurred_to) if i else event.occurred_to
+        if i + 1 == len(steps) or steps[i + 1][0].occurred_from != event.occurred_from:
+            rows.append([event.occurred_from + 1, state_status, count, max_to])
     return rows
 
 
@@ -68,12 +65,20 @@ def _certain_timeline(kept: list[ViewEvent]) -> list[list[Any]] | None:
     points = sorted({e.occurred_to for e in kept})
     if len(points) > MAX_CERTAIN_POINTS:
         return None
+    if all(e.occurred_to <= kept[i + 1].occurred_to for i, e in enumerate(kept[:-1])):
+        # Common case: occurred_to never decreases along the fold order, so the certain set at
+        # each occurred_to is a prefix too and one scan serves every point.
+        return [
+            [e.occurred_to, st, n, kept[0].occurred_from, e.occurred_from]
+            for i, (e, st, n) in enumerate(scan(kept))
+            if i + 1 == len(kept) or kept[i + 1].occurred_to != e.occurred_to
+        ]
     rows = []
     for t in points:
         subset = [e for e in kept if e.occurred_to <= t]
-        state = fold(subset)
+        *_, (_last, state_status, count) = scan(subset)
         starts = [e.occurred_from for e in subset]
-        rows.append([t, status(state), state.event_count, min(starts), max(starts)])
+        rows.append([t, state_status, count, min(starts), max(starts)])
     return rows
 
 

@@ -33,7 +33,13 @@ events = Table(
     "events",
     metadata,
     # Assigned under the write lock as head + 1, never from a sequence (DESIGN §6).
-    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    # On SQLite, INTEGER PRIMARY KEY makes the position the rowid (one b-tree fewer).
+    Column(
+        "position",
+        BigInteger().with_variant(Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     Column("event_id", String(36), nullable=False),
     Column("claim_id", String(128), nullable=False),
     Column("version", Integer, nullable=False),

@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, select
 
 from ledger.domain.model import EMPTY_HEAD, Head, NewEvent, StoredEvent
 from ledger.store.appender import plan_append
 from ledger.store.clock import wall_clock
 from ledger.store.engine import write_transaction
+from ledger.store.bulk import insert_events
 from ledger.store.faults import crash_point
 from ledger.store.port import AppendResult
 from ledger.store.schema import events as T
 
 _CHUNK = 500  # ids per IN (...) list; well under SQLite's and PostgreSQL's parameter limits
-_INSERT_CHUNK = 2_000  # rows per executemany; keeps each round trip far from huge payloads
+_INSERT_CHUNK = 10_000  # rows per executemany / COPY; bounded, never one huge payload
 
 _COLUMNS = (
     T.c.position,
@@ -148,7 +149,7 @@ class SqlStore:
     def _insert(self, conn: Connection, rows: Sequence[StoredEvent]) -> None:
         crash_point("before-insert")
         for i in range(0, len(rows), _INSERT_CHUNK):
-            conn.execute(insert(T), [event_to_row(e) for e in rows[i : i + _INSERT_CHUNK]])
+            insert_events(conn, rows[i : i + _INSERT_CHUNK], event_to_row)
             if i + _INSERT_CHUNK < len(rows):
                 crash_point("mid-batch")
 
