@@ -253,3 +253,24 @@ def append_line(
     if result.added:
         return result.added[0], True
     return ledger.store.get([event.event_id])[event.event_id], False
+
+
+def describe_ledger(ledger: Ledger) -> dict[str, Any]:
+    """Facts about an open ledger for `ledger info` (the URL with its password hidden)."""
+    from ledger.domain.time import format_instant
+    from ledger.store.migrate import HEAD
+
+    head = ledger.store.head()
+    facts: dict[str, Any] = {
+        "database": ledger.url,
+        "engine": ledger.engine.dialect.name if ledger.engine is not None else "memory",
+        "schema_revision": HEAD if ledger.engine is not None else None,
+        "events": head.position,
+        "head_hash": head.hash,
+        "head_recorded_at": None if head.recorded_at is None else format_instant(head.recorded_at),
+    }
+    if ledger.snapshots is not None:
+        start, done = ledger.snapshots.catch_up()
+        facts["claims"] = len(ledger.snapshots.rows())
+        facts["projection_checkpoint"] = done
+    return facts

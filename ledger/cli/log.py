@@ -25,6 +25,7 @@ def register(app: typer.Typer) -> None:
     app.command("verify")(verify)
     app.command("log")(log)
     app.command("seed")(seed)
+    app.command("info")(info)
 
 
 def init(db: DbOpt = None) -> None:
@@ -243,3 +244,25 @@ def seed(db: DbOpt = None) -> None:
                 events = parse_events(iter_lines(stream))
             report = import_events(ledger, events)
             output.info(f"seed {path.name}: {report.added} added, {report.skipped} skipped")
+
+
+def info(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """Where the ledger is and what it holds: database (password hidden), schema, head.
+
+    Example: ledger info --db postgresql://analyst@db.example/ledger
+    """
+    from ledger.service import describe_ledger, opened
+
+    with opened(db) as ledger:
+        facts = describe_ledger(ledger)
+    if fmt is Format.json:
+        output.write_json(facts)
+        return
+    if fmt is Format.jsonl:
+        output.write_jsonl([facts])
+        return
+    rows = list(facts.items())
+    if fmt is Format.csv:
+        output.write_csv(("field", "value"), rows)
+    else:
+        output.write_table(("field", "value"), rows)
