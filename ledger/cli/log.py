@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import IO, Annotated, Optional
 
@@ -11,6 +12,12 @@ import typer
 from ledger.cli import output
 from ledger.cli.options import DbOpt, Format, FormatOpt, TzOpt
 from ledger.cli.progress import progress_bar
+
+class SourceFormat(str, Enum):
+    ndjson = "ndjson"
+    gdelt = "gdelt"
+    gdelt_mentions = "gdelt-mentions"
+
 
 FileArg = Annotated[
     str, typer.Argument(help="An NDJSON file, or - for standard input.", metavar="FILE|-")
@@ -122,12 +129,13 @@ def import_(
         ),
     ] = False,
     source_format: Annotated[
-        str,
+        SourceFormat,
         typer.Option(
             "--from",
-            help="Input format: ndjson (default), gdelt (GDELT 2.0 events), gdelt-mentions.",
+            help="Input format: ndjson (default), gdelt (GDELT 2.0 events: recorded_at is "
+            "always DATEADDED), gdelt-mentions.",
         ),
-    ] = "ndjson",
+    ] = SourceFormat.ndjson,
 ) -> None:
     """Import NDJSON (or an export) atomically and idempotently: re-importing adds nothing.
 
@@ -135,11 +143,11 @@ def import_(
 
     Example: ledger export --db a.db | ledger import - --db b.db --keep-recorded-at
     """
-    if source_format != "ndjson":
+    if source_format is not SourceFormat.ndjson:
         from ledger.cli.ingest import import_external
 
         import_external(
-            file, source_format, db=db, dry_run=dry_run, keep_recorded_at=keep_recorded_at
+            file, source_format.value, db=db, dry_run=dry_run, keep_recorded_at=keep_recorded_at
         )
         return
     _load(file, db=db, tz=tz, keep_recorded_at=keep_recorded_at, dry_run=dry_run, verb="imported")

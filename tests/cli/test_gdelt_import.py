@@ -199,7 +199,7 @@ def test_stdin_dry_run_and_bad_rows(sqlite_url: str, tmp_path: Path) -> None:
     assert "Traceback" not in result.output
     assert export(sqlite_url) == []
     unknown = run("import", "--from", "gdelt-events", "x", "--db", sqlite_url)
-    assert unknown.exit_code == 1 and "gdelt-mentions" in unknown.stderr
+    assert unknown.exit_code == 2 and "gdelt-mentions" in unknown.stderr  # a usage error
 
 
 def test_a_repeated_row_is_kept_once_and_a_conflicting_one_refused(
