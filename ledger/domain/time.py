@@ -123,6 +123,14 @@ def parse_occurred(
     text: object, tz: ZoneInfo | None = None, *, field: str = "occurred_at", _cutoff: bool = False
 ) -> Interval:
     """Parse a value or an interval `A/B` into `[start, end)` in UTC microseconds."""
+    if isinstance(text, str):
+        # News data repeats its dates endlessly; an Interval is immutable, so share it.
+        return _parse_cached(text, tz, field, _cutoff)
+    raise InvalidInput(f"expected an ISO 8601 time string, got {_json_type(text)}", field=field)
+
+
+@lru_cache(maxsize=65_536)
+def _parse_cached(text: str, tz: ZoneInfo | None, field: str, _cutoff: bool) -> Interval:
     if not isinstance(text, str):
         raise InvalidInput(
             f"expected an ISO 8601 time string, got {_json_type(text)}", field=field
