@@ -64,7 +64,8 @@ def verify_events(
     for e in events:
         problem = _check(e, expected_position, prev_hash, prev_recorded, versions)
         if problem:
-            breaks.append(Break(e.position, problem))
+            # A missing or misplaced row is reported where the log stops being whole.
+            breaks.append(Break(min(e.position, expected_position), problem))
             break
         if digest is not None and e.position == digest[0]:
             digest_seen = True

@@ -57,7 +57,24 @@ def canonical_json(value: Any) -> bytes:
     """RFC 8785 (JCS) bytes of a JSON value; a proven-equal fast path for the common shapes."""
     if _fast_ok(value):
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-    return rfc8785.dumps(value)
+    try:
+        return rfc8785.dumps(value)
+    except rfc8785.IntegerDomainError:
+        # A whole float beyond 2^53 (1e16) is accepted as input (only integers that large are
+        # refused); PostgreSQL's JSONB gives it back as an integer spelled from the float's
+        # shortest form, which parses back to the same double. JCS numbers are doubles, so
+        # the double spells exactly the bytes that were hashed.
+        return rfc8785.dumps(_as_doubles(value))
+
+
+def _as_doubles(value: Any) -> Any:
+    if type(value) is int and not -_MAX_SAFE <= value <= _MAX_SAFE:
+        return float(value)
+    if type(value) is dict:
+        return {k: _as_doubles(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_as_doubles(v) for v in value]
+    return value
 
 
 def data_hash(salt: str, data: dict[str, Any]) -> str:

@@ -161,11 +161,13 @@ def export_events(
 ) -> int:
     """Write the full envelope of every event, in position order; returns the count."""
     count = 0
-    for event in ledger.store.read_after(after, claim_id=claim_id):
-        out.write(export_line(event))
-        count += 1
-        if progress is not None and count % 10_000 == 0:
-            progress(count)
+    # closing(): a failed write must not leave the reading transaction open on the server.
+    with contextlib.closing(ledger.store.read_after(after, claim_id=claim_id)) as events:
+        for event in events:
+            out.write(export_line(event))
+            count += 1
+            if progress is not None and count % 10_000 == 0:
+                progress(count)
     return count
 
 
@@ -178,7 +180,8 @@ def verify_ledger(
     digest: tuple[int, str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
-    return verify_events(ledger.store.read_after(0), digest=digest, progress=progress)
+    with contextlib.closing(ledger.store.read_after(0)) as events:
+        return verify_events(events, digest=digest, progress=progress)
 
 
 def privilege_warnings(ledger: Ledger) -> list[str]:
