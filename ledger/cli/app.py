@@ -9,6 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from ledger.cli import errors
+from ledger.cli.output import escape_text
 
 
 class LedgerGroup(TyperGroup):
@@ -23,7 +24,8 @@ class LedgerGroup(TyperGroup):
             message = errors.message_for(exc)
             if message is None or errors.show_tracebacks():
                 raise
-            typer.echo(f"Error: {errors.scrub(message)}", err=True)
+            # Refused values come from the news: escape them like table cells, one line.
+            typer.echo(f"Error: {escape_text(errors.scrub(message))}", err=True)
             raise typer.Exit(1) from None
 
 

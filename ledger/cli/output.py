@@ -26,7 +26,9 @@ def escape_text(value: str) -> str:
     out = []
     for c in value:
         code = ord(c)
-        if code in _INVISIBLE or unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+        # Zl/Zp: U+2028 and U+2029 break lines on some terminals as surely as \n does.
+        category = unicodedata.category(c)
+        if code in _INVISIBLE or category in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
             out.append(f"\\u{{{code:04X}}}")
         else:
             out.append(c)

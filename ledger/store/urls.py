@@ -26,7 +26,7 @@ def resolve_url(db: str | None) -> URL:
         return URL.create("sqlite+pysqlite", database=str(Path(raw).expanduser()))
     try:
         url = make_url(raw)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise LedgerError(
             f"'{redact(raw)}' is not a database URL or path: use a file path, "
             "sqlite:///file.db or postgresql://host/dbname"
