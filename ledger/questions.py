@@ -94,7 +94,7 @@ def resolve_basis(
         as_of=as_of_e,
         known_at=known_e,
         position=position,
-        head_hash=store.head_at(position).hash,
+        head_hash=head.hash if position == head.position else store.head_at(position).hash,
         certain=certain,
         known_at_text=known_at,
     )

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select
 
 from ledger.domain.model import StoredEvent
 from ledger.projections.snapshot import Snapshot, build_snapshot
@@ -27,8 +27,13 @@ _ID_CHUNK = 500
 Progress = Callable[[int, int | None], None]
 
 
+_CHECKPOINT = select(C.c.position).where(C.c.name == NAME)
+_ROWS = select(P.c.claim_id, P.c.last_position, P.c.snapshot)
+_ROWS_BY_ID = _ROWS.where(P.c.claim_id.in_(bindparam("ids", expanding=True)))
+
+
 def checkpoint(conn: Connection) -> int:
-    value = conn.execute(select(C.c.position).where(C.c.name == NAME)).scalar()
+    value = conn.execute(_CHECKPOINT).scalar()
     return int(value or 0)
 
 
@@ -37,17 +42,12 @@ def _set_checkpoint(conn: Connection, position: int) -> None:
     conn.execute(insert(C), {"name": NAME, "position": position})
 
 
-def is_current(engine: Engine) -> bool:
-    with engine.connect() as conn:
-        return checkpoint(conn) >= read_head(conn).position
-
-
 def catch_up(engine: Engine, progress: Progress | None = None) -> tuple[int, int]:
     """Apply the log after the checkpoint; returns (checkpoint before, after)."""
-    if is_current(engine):
-        with engine.connect() as conn:
-            done = checkpoint(conn)
-        return done, done
+    with engine.connect() as conn:
+        done = checkpoint(conn)
+        if done >= read_head(conn).position:
+            return done, done
     with write_transaction(engine) as conn:
         return _catch_up(conn, progress)
 
@@ -133,14 +133,14 @@ def read_rows(
 ) -> dict[str, tuple[int, Snapshot]]:
     """Snapshots by claim id (all claims, or the ones named)."""
     out: dict[str, tuple[int, Snapshot]] = {}
-    q = select(P.c.claim_id, P.c.last_position, P.c.snapshot)
     with engine.connect() as conn:
         if claim_ids is None:
-            for claim_id, last, snap in conn.execute(q, execution_options={"yield_per": 5_000}):
+            rows = conn.execute(_ROWS, execution_options={"yield_per": 5_000})
+            for claim_id, last, snap in rows:
                 out[claim_id] = (last, snap)
             return out
         for chunk in _chunks(sorted(set(claim_ids))):
-            for claim_id, last, snap in conn.execute(q.where(P.c.claim_id.in_(chunk))):
+            for claim_id, last, snap in conn.execute(_ROWS_BY_ID, {"ids": chunk}):
                 out[claim_id] = (last, snap)
     return out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, bindparam, func, select
 
 from ledger.domain.model import EMPTY_HEAD, Head, NewEvent, StoredEvent
 from ledger.store.appender import plan_append
@@ -60,6 +60,27 @@ def event_to_row(e: StoredEvent) -> dict[str, Any]:
     }
 
 
+# Statements built once: constructing a Core statement per call cost more than running it
+# for single appends and single-claim questions.
+_IDS = bindparam("ids", expanding=True)
+_HEAD = select(T.c.position, T.c.hash, T.c.recorded_at).order_by(T.c.position.desc()).limit(1)
+_HEAD_AT = select(T.c.position, T.c.hash, T.c.recorded_at).where(
+    T.c.position == bindparam("position")
+)
+_BY_IDS = select(*_COLUMNS).where(T.c.event_id.in_(_IDS))
+_LAST_VERSIONS = (
+    select(T.c.claim_id, func.max(T.c.version)).where(T.c.claim_id.in_(_IDS)).group_by(T.c.claim_id)
+)
+_VOIDS = select(T.c.data).where(T.c.claim_id.in_(_IDS), T.c.type == "RecordVoided")
+_CLAIM = select(*_COLUMNS).where(T.c.claim_id == bindparam("claim_id")).order_by(T.c.version)
+_CLAIM_UP_TO = (
+    select(*_COLUMNS)
+    .where(T.c.claim_id == bindparam("claim_id"), T.c.position <= bindparam("up_to"))
+    .order_by(T.c.version)
+)
+_BEFORE = select(func.max(T.c.position)).where(T.c.recorded_at < bindparam("instant"))
+
+
 def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -80,12 +101,7 @@ class _Reader:
     def last_versions(self, claim_ids: Iterable[str]) -> dict[str, int]:
         out: dict[str, int] = {}
         for chunk in _chunks(sorted(claim_ids)):
-            q = (
-                select(T.c.claim_id, func.max(T.c.version))
-                .where(T.c.claim_id.in_(chunk))
-                .group_by(T.c.claim_id)
-            )
-            out.update({c: v for c, v in self.conn.execute(q)})
+            out.update({c: v for c, v in self.conn.execute(_LAST_VERSIONS, {"ids": chunk})})
         return out
 
     def voided(self, target_ids: Iterable[str]) -> set[str]:
@@ -95,18 +111,17 @@ class _Reader:
         claims = {e.claim_id for e in self.get(targets).values()}
         found: set[str] = set()
         for chunk in _chunks(sorted(claims)):
-            q = select(T.c.data).where(T.c.claim_id.in_(chunk), T.c.type == "RecordVoided")
-            found |= {str(d.get("target_event_id")) for (d,) in self.conn.execute(q)}
+            found |= {
+                str(d.get("target_event_id")) for (d,) in self.conn.execute(_VOIDS, {"ids": chunk})
+            }
         return found & targets
 
 
 def read_head(conn: Connection, position: int | None = None) -> Head:
-    q = select(T.c.position, T.c.hash, T.c.recorded_at)
     if position is None:
-        q = q.order_by(T.c.position.desc()).limit(1)
+        row = conn.execute(_HEAD).first()
     else:
-        q = q.where(T.c.position == position)
-    row = conn.execute(q).first()
+        row = conn.execute(_HEAD_AT, {"position": position}).first()
     if row is None:
         return EMPTY_HEAD
     return Head(position=row[0], hash=row[1], recorded_at=row[2])
@@ -115,7 +130,7 @@ def read_head(conn: Connection, position: int | None = None) -> Head:
 def read_events_by_id(conn: Connection, event_ids: Iterable[str]) -> dict[str, StoredEvent]:
     out: dict[str, StoredEvent] = {}
     for chunk in _chunks(sorted(set(event_ids))):
-        for row in conn.execute(select(*_COLUMNS).where(T.c.event_id.in_(chunk))):
+        for row in conn.execute(_BY_IDS, {"ids": chunk}):
             e = row_to_event(row)
             out[e.event_id] = e
     return out
@@ -164,11 +179,12 @@ class SqlStore:
             return read_head(conn, position)
 
     def read_claim(self, claim_id: str, *, up_to: int | None = None) -> list[StoredEvent]:
-        q = select(*_COLUMNS).where(T.c.claim_id == claim_id)
-        if up_to is not None:
-            q = q.where(T.c.position <= up_to)
         with self.engine.connect() as conn:
-            return [row_to_event(r) for r in conn.execute(q.order_by(T.c.version))]
+            if up_to is None:
+                rows = conn.execute(_CLAIM, {"claim_id": claim_id})
+            else:
+                rows = conn.execute(_CLAIM_UP_TO, {"claim_id": claim_id, "up_to": up_to})
+            return [row_to_event(r) for r in rows]
 
     def read_after(
         self,
@@ -200,9 +216,8 @@ class SqlStore:
             return read_events_by_id(conn, event_ids)
 
     def position_before(self, instant: int) -> int:
-        q = select(func.max(T.c.position)).where(T.c.recorded_at < instant)
         with self.engine.connect() as conn:
-            return conn.execute(q).scalar() or 0
+            return conn.execute(_BEFORE, {"instant": instant}).scalar() or 0
 
     def close(self) -> None:
         self.engine.dispose()
