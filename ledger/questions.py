@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -335,13 +335,3 @@ def _erratum_json(a: Any) -> dict[str, Any]:
         "data_before": a.data_before,
         "data_after": a.data_after,
     }
-
-
-def status_counts(answers: Iterable[dict[str, Any]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for a in answers:
-        counts[a["status"]] = counts.get(a["status"], 0) + 1
-    return counts
-
-
-Resolver = Callable[[str], str | None]

@@ -160,7 +160,3 @@ def _tentative(item: dict[str, Any], bound: str) -> dict[str, Any]:
     copy = dict(item)
     copy["tentative"] = item["occurred_to"] > bound
     return copy
-
-
-def first_position_index(timeline: Sequence[list[Any]], as_of: int) -> int:
-    return bisect_right([row[0] for row in timeline], as_of) - 1

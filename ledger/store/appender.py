@@ -8,7 +8,6 @@ is what makes the in-memory store a faithful model of the SQL one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from typing import Protocol
 
 from ledger.codec import event_hash, new_salt
@@ -164,7 +163,3 @@ def _recorded_at(
             line=event.line,
         )
     return value
-
-
-def with_line(event: NewEvent, line: int) -> NewEvent:
-    return replace(event, line=line)

@@ -18,11 +18,10 @@ from ledger.store.engine import write_transaction
 from ledger.store.schema import claim_projection as P
 from ledger.store.schema import events as T
 from ledger.store.schema import projection_checkpoints as C
-from ledger.store.sql import _COLUMNS, read_head, row_to_event
+from ledger.store.sql import _COLUMNS, _chunks, read_head, row_to_event
 
 NAME = "claims"
 _WRITE_CHUNK = 2_000
-_ID_CHUNK = 500
 
 Progress = Callable[[int, int | None], None]
 
@@ -103,11 +102,6 @@ def _row(claim_id: str, events: list[StoredEvent], snapshot: Snapshot) -> dict[s
         "status": snapshot["timeline"][-1][1],
         "snapshot": snapshot,
     }
-
-
-def _chunks(items: list[str], size: int = _ID_CHUNK) -> Iterator[list[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def _events_by_claim(
