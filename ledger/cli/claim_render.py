@@ -56,11 +56,7 @@ def _source(item: dict[str, Any]) -> str | None:
 
 
 def render_claim(answer: dict[str, Any], fmt: Format) -> None:
-    if fmt is Format.json:
-        output.write_json(answer)
-        return
-    if fmt is Format.jsonl:
-        output.write_jsonl([answer])
+    if output.write_structured(fmt.value, answer, [answer]):
         return
     if fmt is Format.csv:
         raise LedgerError("csv is for flat data; use --format json for one claim")
@@ -115,11 +111,7 @@ def _names(items: list[dict[str, Any]]) -> str:
 
 
 def render_list(answers: list[dict[str, Any]], basis: Any, fmt: Format) -> None:
-    if fmt is Format.json:
-        output.write_json(answers)
-        return
-    if fmt is Format.jsonl:
-        output.write_jsonl(answers)
+    if output.write_structured(fmt.value, answers, answers):
         return
     if fmt is Format.csv:
         output.write_csv(
@@ -146,11 +138,7 @@ def render_list(answers: list[dict[str, Any]], basis: Any, fmt: Format) -> None:
 
 
 def render_history(rows: list[dict[str, Any]], fmt: Format) -> None:
-    if fmt is Format.json:
-        output.write_json(rows)
-        return
-    if fmt is Format.jsonl:
-        output.write_jsonl(rows)
+    if output.write_structured(fmt.value, rows, rows):
         return
     if fmt is Format.csv:
         output.write_csv(

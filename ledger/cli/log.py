@@ -263,11 +263,7 @@ def info(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
 
     with opened(db) as ledger:
         facts = describe_ledger(ledger)
-    if fmt is Format.json:
-        output.write_json(facts)
-        return
-    if fmt is Format.jsonl:
-        output.write_jsonl([facts])
+    if output.write_structured(fmt.value, facts, [facts]):
         return
     rows = list(facts.items())
     if fmt is Format.csv:

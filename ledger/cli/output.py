@@ -47,6 +47,20 @@ def write_jsonl(values: Iterable[Any]) -> None:
     sys.stdout.flush()
 
 
+def write_structured(fmt: str, value: Any, records: Iterable[Any]) -> bool:
+    """Write `value` for `-f json` or `records` (one per line) for `-f jsonl`.
+
+    Returns False for the formats the caller renders itself (table, csv).
+    """
+    if fmt == "json":
+        write_json(value)
+        return True
+    if fmt == "jsonl":
+        write_jsonl(records)
+        return True
+    return False
+
+
 def write_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
