@@ -1,57 +1,52 @@
-"""Writing many event rows fast: SQLite executemany without per-row compilation, PostgreSQL COPY.
+"""Writing many event rows fast (PostgreSQL COPY), and refreshing the planner's statistics.
 
 The SQL is constant text (no values are ever formatted into it); JSON columns are serialised
-once here with orjson, which SQLite stores as TEXT and PostgreSQL's COPY parses into JSONB.
+once with orjson, which PostgreSQL's COPY parses into JSONB.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-import orjson
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, Engine, text
 
 from ledger.domain.model import StoredEvent
-from ledger.store.schema import events as T
+from ledger.store.driver_sql import COLUMNS, to_row
 
-_COLUMN_LIST = (
-    "position, event_id, type, claim_id, version, schema_version, occurred_from, occurred_to, "
-    "recorded_at, data, metadata, salt, prev_hash, hash"
-)
-SQLITE_INSERT = (
-    "INSERT INTO events (" + _COLUMN_LIST + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-PG_COPY = "COPY events (" + _COLUMN_LIST + ") FROM STDIN"
+PG_COPY = "COPY events (" + COLUMNS + ") FROM STDIN"
 
 # Below this many rows a plain INSERT is cheaper than setting up COPY.
 _COPY_THRESHOLD = 32
 
-
-def _tuple(e: StoredEvent) -> tuple[Any, ...]:
-    return (
-        e.position, e.event_id, e.type, e.claim_id, e.version, e.schema_version,
-        e.occurred_from, e.occurred_to, e.recorded_at, orjson.dumps(e.data).decode(),
-        orjson.dumps(e.metadata).decode(), e.salt, e.prev_hash, e.hash,
-    )
+#: Appends of at least this many events refresh PostgreSQL's statistics afterwards. Without
+#: them, the planner of a freshly bulk-loaded table guessed a bitmap scan for one claim's rows
+#: (31-78 ms at 1,000,000 events, against 0.05 ms after ANALYZE).
+ANALYZE_AFTER = 10_000
 
 
-def insert_events(conn: Connection, rows: Sequence[StoredEvent], row_dict: Any) -> None:
-    """Insert stored events inside the caller's transaction."""
-    if not rows:
-        return
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        conn.exec_driver_sql(SQLITE_INSERT, [_tuple(e) for e in rows])
-    elif dialect == "postgresql" and len(rows) >= _COPY_THRESHOLD:
-        # COPY streams rows in bounded chunks; one huge parameter in pipeline mode is what
-        # hung other libraries' bulk writes (RESEARCH §4).
-        cursor = conn.connection.driver_connection.cursor()
-        try:
-            with cursor.copy(PG_COPY) as copy:
-                for e in rows:
-                    copy.write_row(_tuple(e))
-        finally:
-            cursor.close()
-    else:
-        conn.execute(insert(T), [row_dict(e) for e in rows])
+def copy_events(conn: Connection, rows: Sequence[StoredEvent]) -> bool:
+    """COPY the rows inside the caller's transaction when that is the fast way; else False."""
+    if conn.dialect.name != "postgresql" or len(rows) < _COPY_THRESHOLD:
+        return False
+    # COPY streams rows; one huge parameter in pipeline mode is what hung other libraries'
+    # bulk writes (RESEARCH §4).
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(PG_COPY) as copy:
+            for e in rows:
+                copy.write_row(to_row(e))
+    finally:
+        cursor.close()
+    return True
+
+
+def analyze(engine: Engine) -> None:
+    """Refresh PostgreSQL's statistics on `events` after a large append (best effort)."""
+    if engine.dialect.name != "postgresql":
+        return  # SQLite's planner picks the claim index without statistics
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE events"))
+            conn.commit()
+    except Exception:  # noqa: BLE001 - statistics are an optimisation; the append has committed
+        pass

@@ -60,7 +60,7 @@ events = Table(
     CheckConstraint("version >= 1", name="version_positive"),
     CheckConstraint("occurred_to >= occurred_from", name="occurred_ordered"),
     Index(None, "occurred_from"),
-    Index(None, "recorded_at"),
+    Index(None, "recorded_at", "position"),
 )
 
 # -- projections: derived from the log, rebuilt by `ledger replay` --------------------------

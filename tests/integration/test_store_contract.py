@@ -231,3 +231,30 @@ def test_dry_run_decides_but_stores_nothing(store) -> None:
     result = store.append([made(), made("b")], dry_run=True)
     assert len(result.added) == 2
     assert store.head().position == 0
+
+
+def test_position_before_with_many_batches_picks_the_last_one_recorded_before(store, clock) -> None:
+    # Several rows share each recorded_at: the answer is the largest position before T.
+    times = []
+    for batch in range(5):
+        clock.now += 5_000_000
+        store.append([made(f"b{batch}-{i}") for i in range(3)])
+        times.append(store.head().recorded_at)
+    assert store.position_before(times[0]) == 0
+    for batch, t in enumerate(times):
+        assert store.position_before(t + 1) == 3 * (batch + 1)
+        assert store.position_before(t) == 3 * batch
+
+
+def test_one_append_reads_many_ids_and_claims_at_once(store) -> None:
+    # Ids travel to the database as one list parameter: lists far beyond SQLite's
+    # 999-parameter limit must work, for event ids and claim ids alike.
+    claims = [f"c-{i}" for i in range(1_200)]
+    first = [made(c) for c in claims]
+    store.append(first)
+    again = store.append([made(c, eid=e.event_id) for c, e in zip(claims, first)])
+    assert len(again.skipped) == len(claims) and not again.added
+    more = store.append([denied(c) for c in claims])
+    assert {e.claim_id: e.version for e in more.added} == {c: 2 for c in claims}
+    assert set(store.get([e.event_id for e in first])) == {e.event_id for e in first}
+    assert [e.version for e in store.read_claim(claims[-1])] == [1, 2]

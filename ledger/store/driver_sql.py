@@ -1,0 +1,167 @@
+"""The store's hot statements as constant driver SQL, one text per dialect.
+
+Why not Core here: for a one-event append or a one-claim question, SQLAlchemy's per-execution
+work (parameter processing, expanding IN lists compiled per call, result proxies) cost more than
+SQLite itself. These statements run on the DBAPI connection of a SQLAlchemy transaction, so they
+share its lock and snapshot. Every text is a constant: values always travel as parameters, and a
+list of ids is one parameter (json_each on SQLite, = ANY on PostgreSQL), so the statement text
+never depends on how many ids there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ledger.domain.model import EMPTY_HEAD, Head, StoredEvent
+
+COLUMNS = (
+    "position, event_id, type, claim_id, version, schema_version, occurred_from, occurred_to, "
+    "recorded_at, data, metadata, salt, prev_hash, hash"
+)
+_SELECT = "SELECT " + COLUMNS + " FROM events "
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The statement texts of one engine (its placeholder and id-list idioms)."""
+
+    name: str
+    head: str
+    head_at: str
+    by_ids: str
+    last_versions: str
+    voids: str
+    claim: str
+    claim_up_to: str
+    position_before: str
+    insert: str
+    json_text: bool  # True: JSON columns come back as text (SQLite); False: decoded (psycopg)
+
+    def ids(self, values: Iterable[str]) -> Any:
+        """One parameter carrying a list of ids."""
+        items = sorted(set(values))
+        return orjson.dumps(items).decode() if self.name == "sqlite" else items
+
+
+def _dialect(name: str, p: str, in_ids: str) -> Dialect:
+    return Dialect(
+        name=name,
+        head="SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1",
+        head_at=f"SELECT position, hash, recorded_at FROM events WHERE position = {p}",
+        by_ids=_SELECT + f"WHERE event_id {in_ids}",
+        last_versions=(
+            f"SELECT claim_id, max(version) FROM events WHERE claim_id {in_ids} GROUP BY claim_id"
+        ),
+        voids=f"SELECT data FROM events WHERE claim_id {in_ids} AND type = 'RecordVoided'",
+        claim=_SELECT + f"WHERE claim_id = {p} ORDER BY version",
+        claim_up_to=_SELECT + f"WHERE claim_id = {p} AND position <= {p} ORDER BY version",
+        # Positions grow with recorded_at, so the newest row before T holds the largest
+        # position: one probe of the (recorded_at, position) index instead of a range scan.
+        position_before=(
+            f"SELECT position FROM events WHERE recorded_at < {p} "
+            "ORDER BY recorded_at DESC, position DESC LIMIT 1"
+        ),
+        insert=(
+            "INSERT INTO events (" + COLUMNS + ") VALUES (" + ", ".join([p] * 14) + ")"
+        ),
+        json_text=name == "sqlite",
+    )
+
+
+SQLITE = _dialect("sqlite", "?", "IN (SELECT value FROM json_each(?))")
+POSTGRESQL = _dialect("postgresql", "%s", "= ANY(%s)")
+
+
+def dialect_of(name: str) -> Dialect:
+    return SQLITE if name == "sqlite" else POSTGRESQL
+
+
+def to_event(row: Sequence[Any], json_text: bool) -> StoredEvent:
+    if json_text:
+        loads = orjson.loads
+        return StoredEvent(*row[:9], loads(row[9]), loads(row[10]), *row[11:])
+    return StoredEvent(*row)
+
+
+def to_row(e: StoredEvent) -> tuple[Any, ...]:
+    """The insert parameters; JSON as compact text, which both engines accept."""
+    return (
+        e.position, e.event_id, e.type, e.claim_id, e.version, e.schema_version,
+        e.occurred_from, e.occurred_to, e.recorded_at, orjson.dumps(e.data).decode(),
+        orjson.dumps(e.metadata).decode(), e.salt, e.prev_hash, e.hash,
+    )
+
+
+class DriverReads:
+    """The reads of the store on one DBAPI connection."""
+
+    def __init__(self, dbapi_conn: Any, dialect: Dialect) -> None:
+        self.conn = dbapi_conn
+        self.d = dialect
+
+    def _all(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        cur = self.conn.cursor()
+        try:
+            cur.execute(sql, params)
+            return cur.fetchall()
+        finally:
+            cur.close()
+
+    def head(self, position: int | None = None) -> Head:
+        if position is None:
+            rows = self._all(self.d.head, ())
+        else:
+            rows = self._all(self.d.head_at, (position,))
+        if not rows:
+            return EMPTY_HEAD
+        pos, digest, recorded = rows[0]
+        return Head(position=pos, hash=digest, recorded_at=recorded)
+
+    def by_ids(self, event_ids: Iterable[str]) -> dict[str, StoredEvent]:
+        ids = set(event_ids)
+        if not ids:
+            return {}
+        text = self.d.json_text
+        return {
+            e.event_id: e
+            for e in (to_event(r, text) for r in self._all(self.d.by_ids, (self.d.ids(ids),)))
+        }
+
+    def last_versions(self, claim_ids: Iterable[str]) -> dict[str, int]:
+        ids = set(claim_ids)
+        if not ids:
+            return {}
+        return dict(self._all(self.d.last_versions, (self.d.ids(ids),)))
+
+    def void_targets(self, claim_ids: Iterable[str]) -> set[str]:
+        ids = set(claim_ids)
+        if not ids:
+            return set()
+        rows = self._all(self.d.voids, (self.d.ids(ids),))
+        loads = orjson.loads if self.d.json_text else None
+        return {
+            str((loads(d) if loads else d).get("target_event_id")) for (d,) in rows
+        }
+
+    def claim(self, claim_id: str, up_to: int | None = None) -> list[StoredEvent]:
+        if up_to is None:
+            rows = self._all(self.d.claim, (claim_id,))
+        else:
+            rows = self._all(self.d.claim_up_to, (claim_id, up_to))
+        text = self.d.json_text
+        return [to_event(r, text) for r in rows]
+
+    def position_before(self, instant: int) -> int:
+        rows = self._all(self.d.position_before, (instant,))
+        return int(rows[0][0]) if rows else 0
+
+    def insert(self, rows: Sequence[StoredEvent]) -> None:
+        cur = self.conn.cursor()
+        try:
+            cur.executemany(self.d.insert, [to_row(e) for e in rows])
+        finally:
+            cur.close()
