@@ -58,6 +58,26 @@ def open_ledger(
     )
 
 
+def open_reader(db: str | None) -> Ledger:
+    """Open a ledger to answer questions about a claim or two.
+
+    An existing SQLite file at the current schema is read with the bare sqlite3 driver (a
+    one-shot process then never imports SQLAlchemy); anything else opens the full store.
+    Answers are the same either way: without persisted snapshots a claim is refolded from
+    its own events.
+    """
+    from ledger.store.revision import HEAD
+    from ledger.store.sqlite_file import SQLITE_BUSY_TIMEOUT_S
+    from ledger.store.sqlite_reader import open_sqlite_reader, sqlite_file
+    from ledger.store.urls import target
+
+    path = sqlite_file(target(db))
+    reader = None if path is None else open_sqlite_reader(path, HEAD, SQLITE_BUSY_TIMEOUT_S)
+    if reader is None:
+        return open_ledger(db)
+    return Ledger(store=reader, url=str(path))
+
+
 def init_ledger(db: str | None) -> tuple[str | None, str, str]:
     """Create or upgrade the schema; returns (from revision, to revision, redacted URL)."""
     from ledger.store.engine import make_engine
@@ -194,8 +214,9 @@ def privilege_warnings(ledger: Ledger) -> list[str]:
 
 
 @contextlib.contextmanager
-def opened(db: str | None, **kwargs: Any) -> Iterator[Ledger]:
-    ledger = open_ledger(db, **kwargs)
+def opened(db: str | None, *, read_only: bool = False, **kwargs: Any) -> Iterator[Ledger]:
+    """An open ledger for one command (`read_only`: see open_reader)."""
+    ledger = open_reader(db) if read_only else open_ledger(db, **kwargs)
     try:
         yield ledger
     finally:

@@ -287,7 +287,7 @@ def show(
     from ledger.service import opened
 
     zone = load_zone(tz)
-    with opened(db) as ledger:
+    with opened(db, read_only=True) as ledger:
         basis = resolve_basis(ledger.store, as_of=as_of, known_at=known_at, certain=certain, tz=zone)
         answer = show_claim(ledger.store, claim, basis, zone, ledger.snapshots)
     render_claim(answer, fmt)
@@ -342,6 +342,6 @@ def history(
     from ledger.questions import claim_history
     from ledger.service import opened
 
-    with opened(db) as ledger:
+    with opened(db, read_only=True) as ledger:
         rows = claim_history(ledger.store, claim, tz=load_zone(tz))
     render_history(rows, fmt)

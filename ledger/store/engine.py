@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import stat
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,14 +11,11 @@ import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL
 
-from ledger.domain.errors import LedgerError
+from ledger.store.sqlite_file import SQLITE_BUSY_TIMEOUT_S, prepare_sqlite_file
 from ledger.store.urls import redact
 
 # pg_advisory_xact_lock takes a bigint; this one is the ledger's (ASCII "ledger01").
 PG_WRITE_LOCK_KEY = 0x6C65646765723031
-
-# SQLite's busy handler waits this long for the write lock before giving up.
-SQLITE_BUSY_TIMEOUT_S = 60.0
 
 _BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN"}
 
@@ -51,7 +45,7 @@ def make_engine(url: URL) -> Engine:
 def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
-        _prepare_sqlite_file(Path(database))
+        prepare_sqlite_file(Path(database))
     engine = create_engine(
         url,
         json_serializer=_json_dumps,
@@ -80,27 +74,6 @@ def _sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql(_BEGIN[mode])
 
     return engine
-
-
-def _prepare_sqlite_file(path: Path) -> None:
-    """Create a new database file 0600; warn when an existing one is readable by others."""
-    if path.exists():
-        mode = path.stat().st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            print(
-                f"Warning: {path} is readable by other users (mode {stat.S_IMODE(mode):o}); "
-                f"run: chmod 600 {path}",
-                file=sys.stderr,
-            )
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        os.close(fd)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise LedgerError(f"cannot create the database file {path}: {exc.strerror}") from None
 
 
 @contextlib.contextmanager

@@ -9,14 +9,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, inspect, text
 
 from ledger.domain.errors import SchemaError
+from ledger.store.revision import HEAD
 
 if TYPE_CHECKING:
     from alembic.config import Config
-
-#: The newest migration this program ships. Opening a ledger compares the database's revision
-#: with this constant, so the common case (already current) never imports Alembic or parses
-#: the migration scripts; a test holds it equal to the scripts' real head.
-HEAD = "0003"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

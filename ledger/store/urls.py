@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING
 
 from ledger.domain.errors import LedgerError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 ENV_VAR = "LEDGER_DATABASE_URL"
 
@@ -19,9 +20,18 @@ def default_sqlite_path() -> Path:
     return platformdirs.user_data_path("ledger", appauthor=False) / "ledger.db"
 
 
+def target(db: str | None) -> str:
+    """The path or URL a command works on: `--db`, the environment, or the default file."""
+    return db or os.environ.get(ENV_VAR) or str(default_sqlite_path())
+
+
 def resolve_url(db: str | None) -> URL:
     """Turn a path or URL into an SQLAlchemy URL for the pysqlite or psycopg 3 driver."""
-    raw = db or os.environ.get(ENV_VAR) or str(default_sqlite_path())
+    # Imported here: the read-only SQLite path answers without loading SQLAlchemy at all.
+    from sqlalchemy.engine import URL, make_url
+    from sqlalchemy.exc import ArgumentError
+
+    raw = target(db)
     if "://" not in raw:
         return URL.create("sqlite+pysqlite", database=str(Path(raw).expanduser()))
     try:
@@ -43,6 +53,8 @@ def resolve_url(db: str | None) -> URL:
 
 def redact(raw: str | URL) -> str:
     """A URL fit to print: never the password."""
+    from sqlalchemy.engine import URL, make_url
+
     if isinstance(raw, URL):
         return raw.render_as_string(hide_password=True)
     try:
