@@ -7,7 +7,7 @@ is what makes the in-memory store a faithful model of the SQL one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from ledger.codec import event_hash, new_salt
@@ -21,7 +21,12 @@ from ledger.store.port import AppendResult
 class StateReader(Protocol):
     """What the planner reads, inside the writer's transaction."""
 
-    def head(self) -> Head: ...
+    def state(
+        self, event_ids: Iterable[str], claim_ids: Iterable[str]
+    ) -> tuple[Head, dict[str, StoredEvent], dict[str, int]]:
+        """The head, the stored events among `event_ids`, and the last versions of `claim_ids`
+        (one call, so a networked store can fetch them in one round trip)."""
+        ...
 
     def get(self, event_ids: Iterable[str]) -> dict[str, StoredEvent]: ...
 
@@ -49,17 +54,23 @@ def plan_append(
     batch: Sequence[NewEvent],
     reader: StateReader,
     *,
-    now: int,
+    clock: Callable[[], int],
     keep_recorded_at: bool = False,
 ) -> AppendResult:
-    """Decide every stored row of `batch`, or raise without side effects."""
-    head = reader.head()
+    """Decide every stored row of `batch`, or raise without side effects.
+
+    The clock is read after the first read, which on PostgreSQL is where the write lock is
+    granted: recorded_at never includes the time spent waiting for another writer.
+    """
     ids = {e.event_id for e in batch}
     targets = {str(e.data.get("target_event_id")) for e in batch if e.is_erratum}
-    existing = reader.get(ids | targets)
     claims = {e.claim_id for e in batch if e.claim_id}
-    claims |= {existing[t].claim_id for t in targets if t in existing}
-    versions = reader.last_versions(claims)
+    head, existing, versions = reader.state(ids | targets, claims)
+    now = clock()
+    # Errata carry no claim_id: their targets' claims are known only now.
+    target_claims = {existing[t].claim_id for t in targets if t in existing} - claims
+    if target_claims:
+        versions.update(reader.last_versions(target_claims))
     voided = reader.voided(targets)
 
     result = AppendResult()

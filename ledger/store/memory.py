@@ -25,6 +25,11 @@ class MemoryStore:
         self._clock = clock
 
     # -- the reader the planner uses -------------------------------------------------------
+    def state(
+        self, event_ids: Iterable[str], claim_ids: Iterable[str]
+    ) -> tuple[Head, dict[str, StoredEvent], dict[str, int]]:
+        return self.head(), self.get(event_ids), self.last_versions(claim_ids)
+
     def last_versions(self, claim_ids: Iterable[str]) -> dict[str, int]:
         return {c: len(self._by_claim[c]) for c in claim_ids if c in self._by_claim}
 
@@ -41,7 +46,7 @@ class MemoryStore:
     ) -> AppendResult:
         with self._lock:
             result = plan_append(
-                events, self, now=self._clock(), keep_recorded_at=keep_recorded_at
+                events, self, clock=self._clock, keep_recorded_at=keep_recorded_at
             )
             if dry_run:
                 return result

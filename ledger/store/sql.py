@@ -54,8 +54,10 @@ class _Reader:
     def __init__(self, reads: DriverReads) -> None:
         self.reads = reads
 
-    def head(self) -> Head:
-        return self.reads.head()
+    def state(
+        self, event_ids: Iterable[str], claim_ids: Iterable[str]
+    ) -> tuple[Head, dict[str, StoredEvent], dict[str, int]]:
+        return self.reads.state(event_ids, claim_ids)
 
     def get(self, event_ids: Iterable[str]) -> dict[str, StoredEvent]:
         return self.reads.by_ids(event_ids)
@@ -102,7 +104,7 @@ class SqlStore:
         with write_transaction(self.engine) as conn:
             reads = _reads(conn)
             result = plan_append(
-                events, _Reader(reads), now=self._clock(), keep_recorded_at=keep_recorded_at
+                events, _Reader(reads), clock=self._clock, keep_recorded_at=keep_recorded_at
             )
             if dry_run:
                 conn.rollback()
