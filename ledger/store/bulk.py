@@ -7,13 +7,12 @@ once with orjson, which PostgreSQL's COPY parses into JSONB.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 
 from ledger.domain.model import StoredEvent
-from ledger.store.driver_sql import COLUMNS, to_row
-
-PG_COPY = "COPY events (" + COLUMNS + ") FROM STDIN"
+from ledger.store.driver_sql import PG_COPY, to_row
 
 # Below this many rows a plain INSERT is cheaper than setting up COPY.
 _COPY_THRESHOLD = 32
@@ -24,13 +23,13 @@ _COPY_THRESHOLD = 32
 ANALYZE_AFTER = 10_000
 
 
-def copy_events(conn: Connection, rows: Sequence[StoredEvent]) -> bool:
+def copy_events(dbapi_conn: Any, dialect: str, rows: Sequence[StoredEvent]) -> bool:
     """COPY the rows inside the caller's transaction when that is the fast way; else False."""
-    if conn.dialect.name != "postgresql" or len(rows) < _COPY_THRESHOLD:
+    if dialect != "postgresql" or len(rows) < _COPY_THRESHOLD:
         return False
     # COPY streams rows; one huge parameter in pipeline mode is what hung other libraries'
     # bulk writes (RESEARCH §4).
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = dbapi_conn.cursor()
     try:
         with cursor.copy(PG_COPY) as copy:
             for e in rows:

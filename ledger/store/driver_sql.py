@@ -3,9 +3,8 @@
 Why not Core here: for a one-event append or a one-claim question, SQLAlchemy's per-execution
 work (parameter processing, expanding IN lists compiled per call, result proxies) cost more than
 SQLite itself. These statements run on the DBAPI connection of a SQLAlchemy transaction, so they
-share its lock and snapshot. Every text is a constant: values always travel as parameters, and a
-list of ids is one parameter (json_each on SQLite, = ANY on PostgreSQL), so the statement text
-never depends on how many ids there are.
+share its lock and snapshot. Every text is a module constant: values always travel as parameters, and
+a list of ids is one parameter, so the text never depends on how many ids there are.
 """
 
 from __future__ import annotations
@@ -47,33 +46,54 @@ class Dialect:
         return orjson.dumps(items).decode() if self.name == "sqlite" else items
 
 
-def _dialect(name: str, p: str, in_ids: str) -> Dialect:
-    return Dialect(
-        name=name,
-        head="SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1",
-        head_at=f"SELECT position, hash, recorded_at FROM events WHERE position = {p}",
-        by_ids=_SELECT + f"WHERE event_id {in_ids}",
-        last_versions=(
-            f"SELECT claim_id, max(version) FROM events WHERE claim_id {in_ids} GROUP BY claim_id"
-        ),
-        voids=f"SELECT data FROM events WHERE claim_id {in_ids} AND type = 'RecordVoided'",
-        claim=_SELECT + f"WHERE claim_id = {p} ORDER BY version",
-        claim_up_to=_SELECT + f"WHERE claim_id = {p} AND position <= {p} ORDER BY version",
-        # Positions grow with recorded_at, so the newest row before T holds the largest
-        # position: one probe of the (recorded_at, position) index instead of a range scan.
-        position_before=(
-            f"SELECT position FROM events WHERE recorded_at < {p} "
-            "ORDER BY recorded_at DESC, position DESC LIMIT 1"
-        ),
-        insert=(
-            "INSERT INTO events (" + COLUMNS + ") VALUES (" + ", ".join([p] * 14) + ")"
-        ),
-        json_text=name == "sqlite",
-    )
+# Each text is spelled out per engine (placeholders `?` / `%s`; an id list is one parameter,
+# `IN (SELECT value FROM json_each(?))` / `= ANY(%s)`), so every statement is a constant.
+_IDS_SQLITE = "IN (SELECT value FROM json_each(?))"
+_IDS_PG = "= ANY(%s)"
+_HEAD = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+_HEAD_AT = "SELECT position, hash, recorded_at FROM events WHERE position = "
+_LAST_VERSIONS = "SELECT claim_id, max(version) FROM events WHERE claim_id "
+_VOIDS = "SELECT data FROM events WHERE type = 'RecordVoided' AND claim_id "
+# Positions grow with recorded_at, so the newest row before T holds the largest position:
+# one probe of the (recorded_at, position) index instead of a range scan.
+_BEFORE = "SELECT position FROM events WHERE recorded_at < "
+_BEFORE_ORDER = " ORDER BY recorded_at DESC, position DESC LIMIT 1"
+_INSERT = "INSERT INTO events (" + COLUMNS + ") VALUES "
 
-
-SQLITE = _dialect("sqlite", "?", "IN (SELECT value FROM json_each(?))")
-POSTGRESQL = _dialect("postgresql", "%s", "= ANY(%s)")
+SQLITE = Dialect(
+    name="sqlite",
+    head=_HEAD,
+    head_at=_HEAD_AT + "?",
+    by_ids=_SELECT + "WHERE event_id " + _IDS_SQLITE,
+    last_versions=_LAST_VERSIONS + _IDS_SQLITE + " GROUP BY claim_id",
+    voids=_VOIDS + _IDS_SQLITE,
+    claim=_SELECT + "WHERE claim_id = ? ORDER BY version",
+    claim_up_to=_SELECT + "WHERE claim_id = ? AND position <= ? ORDER BY version",
+    position_before=_BEFORE + "?" + _BEFORE_ORDER,
+    insert=_INSERT + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    json_text=True,
+)
+POSTGRESQL = Dialect(
+    name="postgresql",
+    head=_HEAD,
+    head_at=_HEAD_AT + "%s",
+    by_ids=_SELECT + "WHERE event_id " + _IDS_PG,
+    last_versions=_LAST_VERSIONS + _IDS_PG + " GROUP BY claim_id",
+    voids=_VOIDS + _IDS_PG,
+    claim=_SELECT + "WHERE claim_id = %s ORDER BY version",
+    claim_up_to=_SELECT + "WHERE claim_id = %s AND position <= %s ORDER BY version",
+    position_before=_BEFORE + "%s" + _BEFORE_ORDER,
+    insert=_INSERT + "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+    json_text=False,
+)
+#: PostgreSQL's bulk path (bulk.py).
+PG_COPY = "COPY events (" + COLUMNS + ") FROM STDIN"
+#: The read-only SQLite reader's scan (sqlite_reader.py): a NULL parameter switches its
+#: condition off, so the optional filters need no text of their own.
+SQLITE_READ_AFTER = (
+    _SELECT + "WHERE position > ? AND (? IS NULL OR position <= ?) "
+    "AND (? IS NULL OR claim_id = ?) AND (? IS NULL OR type = ?) ORDER BY position LIMIT ?"
+)
 
 
 def dialect_of(name: str) -> Dialect:

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 
 from ledger.store.sqlite_file import SQLITE_BUSY_TIMEOUT_S, prepare_sqlite_file
 from ledger.store.urls import redact
@@ -92,6 +93,59 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         # commit order.
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK_KEY})
         yield conn
+
+
+@contextlib.contextmanager
+def driver_connection(engine: Engine) -> Iterator[Any]:
+    """A pooled DBAPI connection, with driver errors raised as SQLAlchemy's (as Core does).
+
+    A lost connection is invalidated, so the pool never hands it out again, and callers see
+    the same `sqlalchemy.exc.DBAPIError` subclasses whichever path ran the statement.
+    """
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    try:
+        raw = engine.raw_connection()
+    except dbapi_error as exc:  # the server is down or refusing: what engine.connect() raises
+        lost = engine.dialect.is_disconnect(exc, None, None)
+        raise DBAPIError.instance(
+            None, None, exc, dbapi_error, connection_invalidated=lost
+        ) from exc
+    try:
+        yield raw.driver_connection
+    except dbapi_error as exc:
+        lost = engine.dialect.is_disconnect(exc, raw.driver_connection, None)
+        if lost:
+            raw.invalidate(exc)
+        raise DBAPIError.instance(
+            None, None, exc, dbapi_error, connection_invalidated=lost
+        ) from exc
+    finally:
+        raw.close()
+
+
+@contextlib.contextmanager
+def driver_write_transaction(engine: Engine) -> Iterator[Any]:
+    """`write_transaction` on the bare DBAPI connection: the same lock, no Core per statement.
+
+    For the append path, where a Core connection's begin/commit/event machinery cost as much
+    as the one-row transaction itself. Commits on success, rolls back on any exception.
+    """
+    with driver_connection(engine) as dbapi:
+        cur = dbapi.cursor()
+        try:
+            if is_sqlite(engine):
+                cur.execute("BEGIN IMMEDIATE")
+            else:  # psycopg opens the transaction with this first statement
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (PG_WRITE_LOCK_KEY,))
+        finally:
+            cur.close()
+        try:
+            yield dbapi
+        except BaseException:
+            with contextlib.suppress(Exception):  # a lost connection cannot roll back
+                dbapi.rollback()
+            raise
+        dbapi.commit()
 
 
 def describe(engine: Engine) -> str:

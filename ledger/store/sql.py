@@ -13,7 +13,7 @@ from ledger.store.appender import plan_append
 from ledger.store.clock import wall_clock
 from ledger.store.bulk import ANALYZE_AFTER, analyze, copy_events
 from ledger.store.driver_sql import DriverReads, dialect_of
-from ledger.store.engine import write_transaction
+from ledger.store.engine import driver_connection, driver_write_transaction
 from ledger.store.faults import crash_point
 from ledger.store.port import AppendResult
 from ledger.store.schema import events as T
@@ -101,25 +101,25 @@ class SqlStore:
         keep_recorded_at: bool = False,
         dry_run: bool = False,
     ) -> AppendResult:
-        with write_transaction(self.engine) as conn:
-            reads = _reads(conn)
+        with driver_write_transaction(self.engine) as dbapi:
+            reads = DriverReads(dbapi, self._dialect)
             result = plan_append(
                 events, _Reader(reads), clock=self._clock, keep_recorded_at=keep_recorded_at
             )
             if dry_run:
-                conn.rollback()
+                dbapi.rollback()
             else:
-                self._insert(conn, reads, result.added)
+                self._insert(dbapi, reads, result.added)
                 crash_point("before-commit")
         if len(result.added) >= ANALYZE_AFTER:
             analyze(self.engine)
         return result
 
-    def _insert(self, conn: Connection, reads: DriverReads, rows: Sequence[StoredEvent]) -> None:
+    def _insert(self, dbapi: Any, reads: DriverReads, rows: Sequence[StoredEvent]) -> None:
         crash_point("before-insert")
         for i in range(0, len(rows), _INSERT_CHUNK):
             chunk = rows[i : i + _INSERT_CHUNK]
-            if not copy_events(conn, chunk):
+            if not copy_events(dbapi, self._dialect.name, chunk):
                 reads.insert(chunk)
             if i + _INSERT_CHUNK < len(rows):
                 crash_point("mid-batch")
@@ -127,11 +127,8 @@ class SqlStore:
     @contextlib.contextmanager
     def _read(self) -> Iterator[DriverReads]:
         """A pooled DBAPI connection for one single-statement read (no Core overhead)."""
-        raw = self.engine.raw_connection()
-        try:
-            yield DriverReads(raw.driver_connection, self._dialect)
-        finally:
-            raw.close()
+        with driver_connection(self.engine) as dbapi:
+            yield DriverReads(dbapi, self._dialect)
 
     def head(self) -> Head:
         with self._read() as reads:

@@ -16,16 +16,9 @@ from pathlib import Path
 
 from ledger.domain.errors import LedgerError
 from ledger.domain.model import EMPTY_HEAD, Head, NewEvent, StoredEvent
-from ledger.store.driver_sql import COLUMNS, SQLITE, DriverReads, to_event
+from ledger.store.driver_sql import SQLITE, SQLITE_READ_AFTER, DriverReads, to_event
 from ledger.store.port import AppendResult
 from ledger.store.sqlite_file import warn_if_shared
-
-# Optional filters as constant text: a NULL parameter switches its condition off.
-_READ_AFTER = (
-    "SELECT " + COLUMNS + " FROM events WHERE position > ? "
-    "AND (? IS NULL OR position <= ?) AND (? IS NULL OR claim_id = ?) "
-    "AND (? IS NULL OR type = ?) ORDER BY position LIMIT ?"
-)
 
 
 def sqlite_file(db: str) -> Path | None:
@@ -98,7 +91,7 @@ class SqliteReader:
         cur = self.conn.cursor()
         try:
             # One statement: SQLite reads it from one snapshot of the file.
-            cur.execute(_READ_AFTER, params)
+            cur.execute(SQLITE_READ_AFTER, params)
             while rows := cur.fetchmany(5_000):
                 for row in rows:
                     yield to_event(row, True)
