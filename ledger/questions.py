@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -12,7 +14,7 @@ from ledger.domain.claims import fold, project, status
 from ledger.domain.errors import InvalidInput, NotFoundError
 from ledger.domain.model import StoredEvent
 from ledger.domain.time import format_instant, parse_cutoff
-from ledger.domain.view import apply_errata, visible_events
+from ledger.domain.view import FoldRow, LogEvent, apply_errata, visible_events
 from ledger.projections.snapshot import Snapshot, answer_at, has_certain_timeline, status_at
 from ledger.store.port import EventStore
 
@@ -105,7 +107,11 @@ class Snapshots(Protocol):
 
     def catch_up(self) -> tuple[int, int]: ...
 
-    def rows(self, claim_ids: Iterable[str] | None = None) -> dict[str, tuple[int, Snapshot]]: ...
+    def current_rows(self, claim_ids: Iterable[str] | None = None) -> dict[str, Snapshot]: ...
+
+    def current_claim(self, claim_id: str, position: int) -> Snapshot | list[FoldRow]: ...
+
+    def rows(self, claim_ids: Iterable[str] | None = None) -> dict[str, Snapshot]: ...
 
     def claims_after(self, position: int) -> set[str]: ...
 
@@ -116,6 +122,7 @@ class Asker:
     With persisted snapshots, a claim is answered from its snapshot whenever the snapshot
     holds at the basis (the claim has no event after the basis position and, for --certain,
     a certain timeline is stored); otherwise it is refolded from its events in the log.
+    The projection is caught up with the log by the first read of its rows.
     """
 
     def __init__(
@@ -130,22 +137,51 @@ class Asker:
         self.tz = tz
         self.snapshots = snapshots
         self._status: dict[str, str | None] = {}
-        self._rows: dict[str, tuple[int, Snapshot]] = {}
+        self._rows: dict[str, Snapshot] = {}
+        self._absent: set[str] = set()  # claims known to have no row holding at the basis
+        self._events: dict[str, Sequence[LogEvent]] = {}  # read with the row, for a refold
+        self._caught_up = False
+        self._complete = False  # every row is loaded: a claim not in _rows has none
         self._after: set[str] | None = None
-        if snapshots is not None:
-            snapshots.catch_up()
+        self._basis_json = basis.to_json()
+
+    def _load(self, claim_ids: list[str] | None) -> None:
+        assert self.snapshots is not None
+        if self._caught_up:
+            found = self.snapshots.rows(claim_ids)
+        else:
+            # The catch-up check and the read share one connection (one per question).
+            found = self.snapshots.current_rows(claim_ids)
+            self._caught_up = True
+        self._rows.update(found)
+        if claim_ids is None:
+            self._complete = True
+        else:
+            self._absent.update(c for c in claim_ids if c not in found)
 
     def usable(self, claim_id: str) -> Snapshot | None:
         """The claim's snapshot if it answers at this basis, else None."""
         if self.snapshots is None:
             return None
-        row = self._rows.get(claim_id)
-        if row is None:
-            self._rows.update(self.snapshots.rows([claim_id]))
-            row = self._rows.get(claim_id)
-        if row is None or row[0] > self.basis.position:
+        snap = self._rows.get(claim_id)
+        if snap is None:
+            if self._complete or claim_id in self._absent:
+                return None
+            if self._caught_up:
+                self._load([claim_id])
+            else:
+                # The first question of a single-claim answer: catch-up check, row and, when
+                # the row does not hold at the basis, the events in one connection.
+                self._caught_up = True
+                found = self.snapshots.current_claim(claim_id, self.basis.position)
+                if isinstance(found, list):
+                    self._events[claim_id] = found
+                    self._absent.add(claim_id)
+                    return None
+                self._rows[claim_id] = found
+            snap = self._rows.get(claim_id)
+        if snap is None or snap.last_position > self.basis.position:
             return None
-        snap = row[1]
         if self.basis.certain and self.basis.as_of is not None and not has_certain_timeline(snap):
             return None
         return snap
@@ -153,7 +189,7 @@ class Asker:
     def preload(self) -> None:
         """Load every snapshot at once (claim list)."""
         if self.snapshots is not None:
-            self._rows = self.snapshots.rows()
+            self._load(None)
 
     def affected(self) -> set[str]:
         """Claims with events after the basis position (their snapshots do not hold)."""
@@ -165,7 +201,7 @@ class Asker:
                 self._after = self.snapshots.claims_after(self.basis.position)
         return self._after
 
-    def view(self, events: list[StoredEvent]) -> list[Any]:
+    def view(self, events: Sequence[LogEvent]) -> list[Any]:
         b = self.basis
         return visible_events(
             events, position=b.position, as_of=b.as_of, certain=b.certain, tz=self.tz
@@ -177,16 +213,23 @@ class Asker:
             if snap is not None:
                 self._status[claim_id] = status_at(snap, self.basis.as_of, self.basis.certain)
             else:
-                kept = self.view(self.store.read_claim(claim_id, up_to=self.basis.position))
+                events: Sequence[LogEvent] | None = self._events.get(claim_id)
+                if events is None:
+                    events = self.store.read_claim(claim_id, up_to=self.basis.position)
+                kept = self.view(events)
                 self._status[claim_id] = status(fold(kept)) if kept else None
         return self._status[claim_id]
 
-    def answer(self, claim_id: str, events: list[StoredEvent] | None = None) -> dict[str, Any] | None:
+    def answer(
+        self, claim_id: str, events: Sequence[LogEvent] | None = None
+    ) -> dict[str, Any] | None:
         """The §5 object of one claim at the basis, from its snapshot or its events."""
         snap = self.usable(claim_id)
         if snap is not None:
             answer = answer_at(snap, self.basis.as_of, self.basis.certain, self.status_of)
         else:
+            if events is None:
+                events = self._events.pop(claim_id, None)
             if events is None:
                 events = self.store.read_claim(claim_id, up_to=self.basis.position)
             kept = self.view(events)
@@ -194,7 +237,7 @@ class Asker:
         if answer is None:
             return None
         self._status[claim_id] = answer["status"]
-        answer["basis"] = self.basis.to_json()
+        answer["basis"] = dict(self._basis_json)
         return answer
 
     def project(self, claim_id: str, events: list[StoredEvent]) -> dict[str, Any] | None:
@@ -246,30 +289,63 @@ def list_claims(
     snapshots: Snapshots | None = None,
 ) -> list[dict[str, Any]]:
     """Every claim's projection at the basis, in claim-id order, optionally filtered."""
+    with _collector_paused():
+        return _list_claims(store, basis, status_filter, actor, tz, snapshots)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while answers are built.
+
+    A list builds millions of dicts, lists and strings that all stay alive (and form no
+    cycles); each collection the allocations trigger walks the whole growing heap again, which
+    cost four times the building itself (1.6 s against 0.33 s for 10,000 claims).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _list_claims(
+    store: EventStore,
+    basis: Basis,
+    status_filter: str | None,
+    actor: str | None,
+    tz: ZoneInfo | None,
+    snapshots: Snapshots | None,
+) -> list[dict[str, Any]]:
     asker = Asker(store, basis, tz, snapshots)
     by_claim: dict[str, list[StoredEvent]] = {}
+    from_snapshots: set[str] = set()
     if snapshots is None:
         for e in store.read_after(0, up_to=basis.position):
             by_claim.setdefault(e.claim_id, []).append(e)
     else:
         asker.preload()
         stale = asker.affected()
-        if stale:
-            # Only the claims touched after the basis are refolded from the log.
-            for claim_id in stale:
-                events = store.read_claim(claim_id, up_to=basis.position)
-                if events:
-                    by_claim[claim_id] = events
+        # Only the claims touched after the basis (or lacking a --certain timeline) are
+        # refolded from the log.
+        for claim_id in stale:
+            events = store.read_claim(claim_id, up_to=basis.position)
+            if events:
+                by_claim[claim_id] = events
         for claim_id in asker._rows:
-            if claim_id not in stale and asker.usable(claim_id) is None:
+            if claim_id in stale:
+                continue
+            if asker.usable(claim_id) is None:
                 by_claim[claim_id] = store.read_claim(claim_id, up_to=basis.position)
-    claim_ids = sorted(set(by_claim) | {c for c in asker._rows if asker.usable(c) is not None})
+            else:
+                from_snapshots.add(claim_id)
+    claim_ids = sorted(by_claim.keys() | from_snapshots)
     # Links need other claims' status at the same basis; a cheap status first also lets the
     # status filter skip building answers it would drop.
-    for claim_id in claim_ids:
-        if claim_id in by_claim:
-            kept = asker.view(by_claim[claim_id])
-            asker._status[claim_id] = status(fold(kept)) if kept else None
+    for claim_id in by_claim:
+        kept = asker.view(by_claim[claim_id])
+        asker._status[claim_id] = status(fold(kept)) if kept else None
     wanted = None if actor is None else actor_key(actor)
     answers = []
     for claim_id in claim_ids:

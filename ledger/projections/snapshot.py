@@ -1,78 +1,141 @@
 """A claim's persisted snapshot: its answer at the head, and its valid-time timelines.
 
 Why this answers any `--as-of` without refolding: in fold order (occurred_from, position) the
-events kept at a world-time cut-off E are a *prefix* (those with occurred_from < E). So the
-head answer's lists, filtered by `occurred_from < E`, are exactly the lists at E, and only the
-values a fold computes over the whole prefix (status, event count, the latest occurred_to for
-`tentative`) need storing, once per distinct occurred_from: the valid-time timeline. `--certain`
-keeps `occurred_to <= E` instead, which is not a prefix, so it has a timeline of its own keyed by
-occurred_to. A snapshot is the state at one log position; it may be reused at an earlier
-position P only when the claim has no event after P (the caller checks `last_position`).
+events kept at a world-time cut-off E are a *prefix* (those with occurred_from < E). Each list
+of the head answer is in fold order too, so its items kept at E are a prefix of it, and the
+timeline stores, per distinct occurred_from, how long each prefix is, with the values a fold
+computes over the whole prefix (status, event count, the latest occurred_to for `tentative`).
+`--certain` keeps `occurred_to <= E` instead, which is not a prefix, so it has a timeline of its
+own keyed by occurred_to and filters items by their occurred_to. A snapshot is the state at one
+log position; it may be reused at an earlier position P only when the claim has no event after
+P (the caller checks `last_position`).
+
+Stored as three orjson documents: the small valid-time `timeline` (status filters and links
+read only that), the `certain` timeline (decoded only by `--certain` questions) and the `body`
+(the head answer, every resolution, and each item's occurred_to as an integer).
+The body is decoded afresh for every answer, so an answer owns its dicts and may be edited in
+place: no copying, which for `claim list` over a large ledger costs as much as the decoding.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from ledger.domain.claims import fold, item_of, render, scan
-from ledger.domain.model import StoredEvent
+import orjson
+
+from ledger.domain.claims import fold_steps, item_of, render, scan
 from ledger.domain.time import format_instant
-from ledger.domain.view import ViewEvent, visible_events
+from ledger.domain.view import LogEvent, ViewEvent, visible_events
 
 #: Beyond this many distinct occurred_to values the --certain timeline (quadratic to build) is
 #: not stored and such questions refold the claim from the log instead.
 MAX_CERTAIN_POINTS = 256
 
-_LISTS = ("claimants", "denials", "corroborations", "retractions", "sanctions", "links")
+#: The head answer's lists in slot order; slot 4 holds the resolutions (only the last is shown).
+_KEYS = ("claimants", "denials", "corroborations", "retractions", "resolution", "sanctions", "links")
+_RESOLUTION = 4
+_SLOT = {
+    "ClaimMade": 0,
+    "ClaimDenied": 1,
+    "ClaimCorroborated": 2,
+    "ClaimRetracted": 3,
+    "ClaimResolved": 4,
+    "SanctionThreatened": 5,
+    "SanctionImposed": 5,
+    "ClaimLinked": 6,
+}
+_NO_SLOT = -1  # a type outside the lists (a newer schema): counted, never shown
 
-Snapshot = dict[str, Any]
+# Valid-time timeline row: [E_from, status, event_count, max occurred_to, *items per slot].
+_COUNTS = 4
 
 
-def build_snapshot(claim_id: str, events: Sequence[StoredEvent], position: int) -> Snapshot | None:
+@dataclass(frozen=True, slots=True)
+class Built:
+    """One claim's projection row, ready to store."""
+
+    status: str  # at the head
+    timeline: bytes
+    certain: bytes  # b"null" when not stored (see MAX_CERTAIN_POINTS)
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One stored row as questions read it (the body stays encoded until answered)."""
+
+    last_position: int
+    timeline: list[list[Any]]
+    certain: bytes  # decoded on use: a claim list at a plain --as-of never needs it
+    body: bytes
+
+
+def build_snapshot(claim_id: str, events: Sequence[LogEvent], position: int) -> Built | None:
     """The snapshot of one claim from its stored events up to `position` (None: nothing kept)."""
     kept = visible_events(events, position=position, as_of=None, certain=False)
     if not kept:
         return None
-    answer = render(claim_id, fold(kept), link_status=_no_status)
-    return {
-        "answer": answer,
-        "resolutions": [item_of(e) for e in kept if e.type == "ClaimResolved"],
-        "timeline": _timeline(kept),
-        "certain": _certain_timeline(kept),
-    }
+    state, statuses = fold_steps(kept)
+    answer = render(claim_id, state, link_status=_no_status)
+    resolutions = [item_of(e) for e in kept if e.type == "ClaimResolved"]
+    answer["resolution"] = None  # filled from `resolutions` when answered
+    ends: list[list[int]] = [[] for _ in _KEYS]
+    for e in kept:
+        slot = _SLOT.get(e.type, _NO_SLOT)
+        if slot != _NO_SLOT:
+            ends[slot].append(e.occurred_to)
+    timeline = _timeline(kept, statuses)
+    certain = _certain_timeline(kept, statuses)
+    return Built(
+        status=statuses[-1],
+        timeline=orjson.dumps(timeline),
+        certain=orjson.dumps(certain),
+        body=orjson.dumps([answer, resolutions, ends]),
+    )
+
+
+def load_snapshot(last_position: int, timeline: bytes, certain: bytes, body: bytes) -> Snapshot:
+    """A stored row as questions read it: the valid-time timeline decoded, the rest kept."""
+    return Snapshot(last_position, orjson.loads(timeline), bytes(certain), bytes(body))
 
 
 def _no_status(_claim_id: str) -> str | None:
     return None
 
 
-def _timeline(kept: list[ViewEvent]) -> list[list[Any]]:
-    """[E_from, status, event_count, max occurred_to] per distinct occurred_from."""
+def _timeline(kept: list[ViewEvent], statuses: list[str]) -> list[list[Any]]:
+    """One row per distinct occurred_from (see `_COUNTS` for the columns)."""
     rows: list[list[Any]] = []
-    max_to = 0
-    steps = list(scan(kept))
-    for i, (event, state_status, count) in enumerate(steps):
-        max_to = max(max_to, event.occurred_to) if i else event.occurred_to
-        if i + 1 == len(steps) or steps[i + 1][0].occurred_from != event.occurred_from:
-            rows.append([event.occurred_from + 1, state_status, count, max_to])
+    counts = [0] * len(_KEYS)
+    max_to = kept[0].occurred_to
+    last = len(kept) - 1
+    for i, event in enumerate(kept):
+        slot = _SLOT.get(event.type, _NO_SLOT)
+        if slot != _NO_SLOT:
+            counts[slot] += 1
+        if event.occurred_to > max_to:
+            max_to = event.occurred_to
+        if i == last or kept[i + 1].occurred_from != event.occurred_from:
+            rows.append([event.occurred_from + 1, statuses[i], i + 1, max_to, *counts])
     return rows
 
 
-def _certain_timeline(kept: list[ViewEvent]) -> list[list[Any]] | None:
+def _certain_timeline(kept: list[ViewEvent], statuses: list[str]) -> list[list[Any]] | None:
     """[E_from, status, event_count, first occurred_from, last occurred_from] per occurred_to."""
+    if all(e.occurred_to <= kept[i + 1].occurred_to for i, e in enumerate(kept[:-1])):
+        # Common case: occurred_to never decreases along the fold order, so the certain set at
+        # each occurred_to is a prefix too and the one fold serves every point.
+        return [
+            [e.occurred_to, statuses[i], i + 1, kept[0].occurred_from, e.occurred_from]
+            for i, e in enumerate(kept)
+            if i + 1 == len(kept) or kept[i + 1].occurred_to != e.occurred_to
+        ]
     points = sorted({e.occurred_to for e in kept})
     if len(points) > MAX_CERTAIN_POINTS:
         return None
-    if all(e.occurred_to <= kept[i + 1].occurred_to for i, e in enumerate(kept[:-1])):
-        # Common case: occurred_to never decreases along the fold order, so the certain set at
-        # each occurred_to is a prefix too and one scan serves every point.
-        return [
-            [e.occurred_to, st, n, kept[0].occurred_from, e.occurred_from]
-            for i, (e, st, n) in enumerate(scan(kept))
-            if i + 1 == len(kept) or kept[i + 1].occurred_to != e.occurred_to
-        ]
     rows = []
     for t in points:
         subset = [e for e in kept if e.occurred_to <= t]
@@ -89,17 +152,26 @@ def status_at(snapshot: Snapshot, as_of: int | None, certain: bool) -> str | Non
 
 
 def has_certain_timeline(snapshot: Snapshot) -> bool:
-    return snapshot["certain"] is not None
+    return snapshot.certain != _NULL
+
+
+_NULL = orjson.dumps(None)
 
 
 def _point(snapshot: Snapshot, as_of: int | None, certain: bool) -> list[Any] | None:
     if as_of is None:
-        return snapshot["timeline"][-1]
-    timeline = snapshot["certain"] if certain else snapshot["timeline"]
+        return snapshot.timeline[-1]
+    timeline = orjson.loads(snapshot.certain) if certain else snapshot.timeline
     if timeline is None:
         raise ValueError("no --certain timeline stored for this claim")
-    index = bisect_right([row[0] for row in timeline], as_of) - 1
+    if as_of >= timeline[-1][0]:
+        return timeline[-1]  # the usual case for a claim wholly in the past of E
+    index = bisect_right(timeline, as_of, key=_first) - 1
     return None if index < 0 else timeline[index]
+
+
+def _first(row: list[Any]) -> int:
+    return int(row[0])
 
 
 def answer_at(
@@ -112,51 +184,66 @@ def answer_at(
     point = _point(snapshot, as_of, certain)
     if point is None:
         return None
-    head = snapshot["answer"]
+    answer, resolutions, ends = orjson.loads(snapshot.body)
     if as_of is None:
-        keep = _all
-        mark = _untouched
+        kept_resolutions = resolutions
     elif certain:
-        bound = format_instant(as_of)
-        keep = lambda item: item["occurred_to"] <= bound  # noqa: E731 - ISO strings sort as time
-        mark = _untouched
+        kept_resolutions = _certain_lists(answer, resolutions, ends, as_of, point)
     else:
-        bound = format_instant(as_of)
-        keep = lambda item: item["occurred_from"] < bound  # noqa: E731
-        mark = lambda item: _tentative(item, bound)  # noqa: E731
-    answer: dict[str, Any] = {"claim_id": head["claim_id"]}
-    lists = {key: [mark(i) for i in head[key] if keep(i)] for key in _LISTS}
-    claimants = lists["claimants"]
-    answer["statement"] = claimants[0].get("statement") if claimants else None
-    answer["status"] = point[1]
-    answer.update({k: lists[k] for k in ("claimants", "denials", "corroborations", "retractions")})
-    resolutions = [mark(i) for i in snapshot["resolutions"] if keep(i)]
-    answer["resolution"] = resolutions[-1] if resolutions else None
-    answer["sanctions"] = lists["sanctions"]
-    for link in lists["links"]:
-        link["other_status"] = link_status(link["other_claim_id"])
-    answer["links"] = lists["links"]
-    answer["event_count"] = point[2]
-    if certain and as_of is not None:
-        answer["first_occurred_at"] = format_instant(point[3])
-        answer["last_occurred_at"] = format_instant(point[4])
-        answer["tentative"] = False
-    else:
-        answer["first_occurred_at"] = head["first_occurred_at"]
-        answer["last_occurred_at"] = format_instant(point[0] - 1)
-        answer["tentative"] = as_of is not None and point[3] > as_of
+        kept_resolutions = _valid_lists(answer, resolutions, ends, as_of, point)
+    answer["resolution"] = kept_resolutions[-1] if kept_resolutions else None
+    for link in answer["links"]:
+        other = link.get("other_claim_id")
+        link["other_status"] = link_status(other) if isinstance(other, str) else None
     return answer
 
 
-def _all(_item: dict[str, Any]) -> bool:
-    return True
+def _valid_lists(
+    answer: dict[str, Any], resolutions: list[Any], ends: list[list[int]], as_of: int, point: list[Any]
+) -> list[Any]:
+    """Cut the head answer to the prefix kept at E; returns the kept resolutions."""
+    counts = point[_COUNTS:]
+    if point[2] != answer["event_count"]:
+        for slot, key in enumerate(_KEYS):
+            if slot != _RESOLUTION and len(answer[key]) != counts[slot]:
+                answer[key] = answer[key][: counts[slot]]
+        answer["statement"] = _statement(answer["claimants"])
+    resolutions = resolutions[: counts[_RESOLUTION]]
+    if point[3] > as_of:
+        # Some kept event may end after E: it may not have happened yet.
+        for slot, key in enumerate(_KEYS):
+            items = resolutions if slot == _RESOLUTION else answer[key]
+            for item, end in zip(items, ends[slot]):
+                if end > as_of:
+                    item["tentative"] = True
+    answer["status"] = point[1]
+    answer["event_count"] = point[2]
+    answer["last_occurred_at"] = format_instant(point[0] - 1)
+    answer["tentative"] = point[3] > as_of
+    return resolutions
 
 
-def _untouched(item: dict[str, Any]) -> dict[str, Any]:
-    return dict(item)
+def _certain_lists(
+    answer: dict[str, Any], resolutions: list[Any], ends: list[list[int]], as_of: int, point: list[Any]
+) -> list[Any]:
+    """Keep the items that ended by E; returns the kept resolutions."""
+    for slot, key in enumerate(_KEYS):
+        if slot == _RESOLUTION:
+            resolutions = [i for i, end in zip(resolutions, ends[slot]) if end <= as_of]
+        else:
+            answer[key] = [i for i, end in zip(answer[key], ends[slot]) if end <= as_of]
+    answer["statement"] = _statement(answer["claimants"])
+    answer["status"] = point[1]
+    answer["event_count"] = point[2]
+    answer["first_occurred_at"] = format_instant(point[3])
+    answer["last_occurred_at"] = format_instant(point[4])
+    answer["tentative"] = False
+    return resolutions
 
 
-def _tentative(item: dict[str, Any], bound: str) -> dict[str, Any]:
-    copy = dict(item)
-    copy["tentative"] = item["occurred_to"] > bound
-    return copy
+def _statement(claimants: list[dict[str, Any]]) -> str | None:
+    # As the fold: the first assertion in fold order that carries a statement.
+    for item in claimants:
+        if isinstance(item.get("statement"), str):
+            return str(item["statement"])
+    return None

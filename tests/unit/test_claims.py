@@ -459,3 +459,4 @@ def test_fold_is_apply_reduced_and_ignores_errata() -> None:
     assert state == fold(view)
     assert status(state) == "disputed"
     assert apply(state, replace(view[0], type="RecordVoided")) == state
+
