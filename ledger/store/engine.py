@@ -96,11 +96,16 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 @contextlib.contextmanager
-def driver_connection(engine: Engine) -> Iterator[Any]:
+def driver_connection(engine: Engine, *, single_reads: bool = False) -> Iterator[Any]:
     """A pooled DBAPI connection, with driver errors raised as SQLAlchemy's (as Core does).
 
     A lost connection is invalidated, so the pool never hands it out again, and callers see
     the same `sqlalchemy.exc.DBAPIError` subclasses whichever path ran the statement.
+
+    `single_reads`: the caller runs independent one-statement reads, so on PostgreSQL they
+    run in autocommit (each statement is its own snapshot); a transaction would only add a
+    BEGIN and a ROLLBACK round trip to each. The connection goes back to the pool with
+    autocommit off: a writer relies on it for its transaction-scoped lock.
     """
     dbapi_error = engine.dialect.loaded_dbapi.Error
     try:
@@ -110,8 +115,14 @@ def driver_connection(engine: Engine) -> Iterator[Any]:
         raise DBAPIError.instance(
             None, None, exc, dbapi_error, connection_invalidated=lost
         ) from exc
+    driver = raw.driver_connection
+    autocommit = single_reads and not is_sqlite(engine)
     try:
-        yield raw.driver_connection
+        if autocommit:
+            driver.autocommit = True
+        yield driver
+        if autocommit:
+            driver.autocommit = False
     except dbapi_error as exc:
         lost = engine.dialect.is_disconnect(exc, raw.driver_connection, None)
         if lost:
@@ -120,6 +131,8 @@ def driver_connection(engine: Engine) -> Iterator[Any]:
             None, None, exc, dbapi_error, connection_invalidated=lost
         ) from exc
     finally:
+        if autocommit and driver.autocommit:  # an error left it on: never pool it that way
+            raw.invalidate()
         raw.close()
 
 

@@ -127,7 +127,7 @@ class SqlStore:
     @contextlib.contextmanager
     def _read(self) -> Iterator[DriverReads]:
         """A pooled DBAPI connection for one single-statement read (no Core overhead)."""
-        with driver_connection(self.engine) as dbapi:
+        with driver_connection(self.engine, single_reads=True) as dbapi:
             yield DriverReads(dbapi, self._dialect)
 
     def head(self) -> Head:

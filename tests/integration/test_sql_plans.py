@@ -63,3 +63,25 @@ def test_a_large_append_refreshes_postgres_statistics(pg_url: str) -> None:
     finally:
         engine.dispose()
     assert tuples is not None and tuples >= ANALYZE_AFTER * 0.9
+
+
+@pytest.mark.postgres
+def test_single_reads_run_in_autocommit_and_pool_the_connection_without_it(pg_url: str) -> None:
+    # A writer's pg_advisory_xact_lock lasts as long as its transaction: a connection pooled
+    # in autocommit would release it after the lock statement itself.
+    led = open_ledger(pg_url)
+    try:
+        led.store.append([_made(1)])
+        led.store.head()
+        led.store.read_claim("c-1")
+        raw = led.engine.raw_connection()
+        try:
+            assert raw.driver_connection.autocommit is False
+            cur = raw.driver_connection.cursor()
+            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
+                        " AND pid = pg_backend_pid()")
+            assert cur.fetchone() == (0,)
+        finally:
+            raw.close()
+    finally:
+        led.close()
