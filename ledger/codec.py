@@ -8,18 +8,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
+from hashlib import sha256
 from typing import Any
 
 import orjson
 import rfc8785
 
 from ledger.domain.model import StoredEvent
-from ledger.domain.time import format_instant
+from ledger.domain.time import END_OF_TIME, MIN_US, format_instant
 
 HASH_DOMAIN = b"ledger/v1\x00"
 _MAX_SAFE = 2**53 - 1
+_MIN_US, _END_OF_TIME = MIN_US, END_OF_TIME
 
 
 def new_salt() -> str:
@@ -78,7 +79,7 @@ def _as_doubles(value: Any) -> Any:
 
 
 def data_hash(salt: str, data: dict[str, Any]) -> str:
-    return hashlib.sha256(bytes.fromhex(salt) + canonical_json(data)).hexdigest()
+    return sha256(bytes.fromhex(salt) + canonical_json(data)).hexdigest()
 
 
 def event_hash(
@@ -98,7 +99,111 @@ def event_hash(
     metadata: dict[str, Any],
 ) -> str:
     """The chained hash of one event (DESIGN §6)."""
-    envelope = canonical_json(
+    return chained_hash(
+        prev_hash, event_id, type, claim_id, version, position, schema_version,
+        occurred_from, occurred_to, recorded_at, salt, data, metadata,
+    )  # fmt: skip
+
+
+def chained_hash(
+    prev_hash: str,
+    event_id: str,
+    type: str,
+    claim_id: str,
+    version: int,
+    position: int,
+    schema_version: int,
+    occurred_from: int,
+    occurred_to: int,
+    recorded_at: int,
+    salt: str,
+    data: dict[str, Any],
+    metadata: dict[str, Any],
+) -> str:
+    """`event_hash` with positional arguments, in the column order of the `events` table.
+
+    Verify calls it once per event: keyword passing alone cost a tenth of the time.
+    """
+    envelope = None
+    if (
+        _str is builtins_type(event_id)
+        and _str is builtins_type(type)
+        and _str is builtins_type(claim_id)
+        and _int is builtins_type(version)
+        and _int is builtins_type(position)
+        and _int is builtins_type(schema_version)
+        and -_MAX_SAFE <= version <= _MAX_SAFE
+        and -_MAX_SAFE <= position <= _MAX_SAFE
+        and -_MAX_SAFE <= schema_version <= _MAX_SAFE
+    ):
+        # Most events carry no metadata: skip the call for `{}`.
+        meta = (
+            _EMPTY_OBJECT
+            if not metadata and builtins_type(metadata) is dict
+            else _canonical_metadata(metadata)
+        )
+        if meta is not None:
+            # The envelope's keys are written in JCS order (all ASCII: code point order is
+            # UTF-16 order), so orjson needs no sorting; its string escaping is JCS's, and the
+            # integers were checked safe above: the bytes of `_reference_envelope`, faster.
+            envelope = _dumps(
+                {
+                    "claim_id": claim_id,
+                    "data_hash": sha256(bytes.fromhex(salt) + canonical_json(data)).hexdigest(),
+                    "event_id": event_id,
+                    "metadata": meta,
+                    "occurred_from": instant_text(occurred_from),
+                    "occurred_to": instant_text(occurred_to),
+                    "position": position,
+                    "recorded_at": instant_text(recorded_at),
+                    "schema_version": schema_version,
+                    "type": type,
+                    "version": version,
+                }
+            )
+    if envelope is None:
+        # A value orjson would not spell as JCS does (a float, a large or non-int number, a
+        # non-ASCII key in metadata, a forged type): the envelope as DESIGN §6 writes it.
+        envelope = _reference_envelope(
+            event_id, type, claim_id, version, position, schema_version,
+            occurred_from, occurred_to, recorded_at, salt, data, metadata,
+        )  # fmt: skip
+    return sha256(HASH_DOMAIN + bytes.fromhex(prev_hash) + envelope).hexdigest()
+
+
+builtins_type = type  # `type` is a field name here: keep the builtin reachable
+_str, _int = str, int
+_dumps = orjson.dumps
+_EMPTY_OBJECT = orjson.Fragment(b"{}")
+
+
+def _canonical_metadata(metadata: Any) -> orjson.Fragment | None:
+    """JCS bytes of `metadata` ready to embed, or None when only the reference path is exact."""
+    if builtins_type(metadata) is not dict:
+        return None
+    if not metadata:
+        return _EMPTY_OBJECT
+    if not _fast_ok(metadata):
+        return None
+    return orjson.Fragment(orjson.dumps(metadata, option=orjson.OPT_SORT_KEYS))
+
+
+def _reference_envelope(
+    event_id: Any,
+    type: Any,
+    claim_id: Any,
+    version: Any,
+    position: Any,
+    schema_version: Any,
+    occurred_from: Any,
+    occurred_to: Any,
+    recorded_at: Any,
+    salt: str,
+    data: Any,
+    metadata: Any,
+) -> bytes:
+    """DESIGN §6 as written: the envelope object through `canonical_json`, for any input."""
+    return canonical_json(
         {
             "event_id": event_id,
             "type": type,
@@ -113,26 +218,59 @@ def event_hash(
             "metadata": metadata,
         }
     )
-    return hashlib.sha256(HASH_DOMAIN + bytes.fromhex(prev_hash) + envelope).hexdigest()
+
+
+# -- instants as the envelope writes them ------------------------------------------------------
+
+_DAYS: dict[int, str] = {}
+_TIMES_OF_DAY: dict[int, str] = {}
+_SECONDS: dict[int, str] = {}
+_KEPT = 32_768  # entries per cache (a few MB at most); then it starts afresh
+
+
+def instant_text(us: int) -> str:
+    """`format_instant(us)`, byte for byte, at a fraction of its cost.
+
+    Three instants per event are formatted on every hash. Seconds repeat (all events of one
+    append share recorded_at), dates and times of day repeat more: each level is cached.
+    Anything outside the ordinary range (END_OF_TIME, a non-integer) goes through
+    `format_instant` itself.
+    """
+    if builtins_type(us) is not int or not _MIN_US <= us < _END_OF_TIME:
+        return format_instant(us)
+    second, micro = divmod(us, 1_000_000)
+    head = _SECONDS.get(second)
+    if head is None:
+        # Inline, not a helper: with second-precision times most seconds are new.
+        days, of_day = divmod(second, 86_400)
+        day = _DAYS.get(days)
+        if day is None:
+            day = _remember(_DAYS, days, format_instant(days * 86_400_000_000)[:10])
+        clock = _TIMES_OF_DAY.get(of_day)
+        if clock is None:
+            clock = _TIMES_OF_DAY[of_day] = format_instant(of_day * 1_000_000)[11:19]
+        if len(_SECONDS) >= _KEPT:
+            _SECONDS.clear()
+        head = _SECONDS[second] = f"{day}T{clock}"
+    if micro:
+        return f"{head}.{micro:06d}Z"
+    return head + ".000000Z"
+
+
+def _remember(cache: dict[int, str], key: int, text: str) -> str:
+    if len(cache) >= _KEPT:
+        cache.clear()
+    cache[key] = text
+    return text
 
 
 def hash_of(event: StoredEvent) -> str:
     """Recompute a stored event's hash from its fields as read back."""
-    return event_hash(
-        prev_hash=event.prev_hash,
-        event_id=event.event_id,
-        type=event.type,
-        claim_id=event.claim_id,
-        version=event.version,
-        position=event.position,
-        schema_version=event.schema_version,
-        occurred_from=event.occurred_from,
-        occurred_to=event.occurred_to,
-        recorded_at=event.recorded_at,
-        salt=event.salt,
-        data=event.data,
-        metadata=event.metadata,
-    )
+    return chained_hash(
+        event.prev_hash, event.event_id, event.type, event.claim_id, event.version,
+        event.position, event.schema_version, event.occurred_from, event.occurred_to,
+        event.recorded_at, event.salt, event.data, event.metadata,
+    )  # fmt: skip
 
 
 def envelope_dict(event: StoredEvent) -> dict[str, Any]:

@@ -200,6 +200,14 @@ def verify_ledger(
     digest: tuple[int, str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
+    """Recompute the chain and check the invariants of the whole log (`chain.verify_events`)."""
+    from ledger.store.sql import SqlStore
+
+    if isinstance(ledger.store, SqlStore):
+        # Same verdict, from raw rows and on every core: see ledger/verify_sql.py.
+        from ledger.verify_sql import verify_sql
+
+        return verify_sql(ledger.store.engine, digest=digest, progress=progress)
     with contextlib.closing(ledger.store.read_after(0)) as events:
         return verify_events(events, digest=digest, progress=progress)
 
