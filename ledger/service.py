@@ -303,6 +303,6 @@ def describe_ledger(ledger: Ledger) -> dict[str, Any]:
     }
     if ledger.snapshots is not None:
         start, done = ledger.snapshots.catch_up()
-        facts["claims"] = len(ledger.snapshots.rows())
+        facts["claims"] = ledger.snapshots.count()
         facts["projection_checkpoint"] = done
     return facts

@@ -376,6 +376,11 @@ class SqlSnapshots:
     def rows(self, claim_ids: Iterable[str] | None = None) -> dict[str, Snapshot]:
         return read_rows(self.engine, claim_ids)
 
+    def count(self) -> int:
+        """Claims in the projection (ledger info), without decoding any row."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(P)).scalar() or 0)
+
     def claims_after(self, position: int) -> set[str]:
         return claims_after(self.engine, position)
 

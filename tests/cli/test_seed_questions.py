@@ -166,3 +166,12 @@ def test_tables_fit_100_columns(seeded: str) -> None:
         result = run(*args, "--db", seeded)
         assert result.exit_code == 0, result.output
         assert max(len(line) for line in result.stdout.splitlines()) <= 100
+
+
+def test_info_counts_the_claims_of_the_projection(seeded: str) -> None:
+    result = run("info", "--db", seeded, "-f", "json")
+    assert result.exit_code == 0, result.output
+    facts = json.loads(result.stdout)
+    listed = json.loads(run("claim", "list", "--db", seeded, "-f", "json").stdout)
+    assert facts["claims"] == len(listed) > 0
+    assert facts["projection_checkpoint"] == facts["events"]
