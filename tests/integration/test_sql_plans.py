@@ -85,3 +85,23 @@ def test_single_reads_run_in_autocommit_and_pool_the_connection_without_it(pg_ur
             raw.close()
     finally:
         led.close()
+
+
+@pytest.mark.postgres
+def test_append_reads_are_planned_for_their_values_not_prepared(pg_url: str) -> None:
+    # Server-side prepared (generic) plans made one-event appends slow down as the log grew.
+    led = open_ledger(pg_url)
+    try:
+        for i in range(8):
+            led.store.append([_made(i)])
+        raw = led.engine.raw_connection()
+        try:
+            cur = raw.driver_connection.cursor()
+            cur.execute(
+                "SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'SELECT%%events%%'"
+            )
+            assert cur.fetchall() == []
+        finally:
+            raw.close()
+    finally:
+        led.close()
