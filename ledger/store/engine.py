@@ -37,7 +37,10 @@ def make_engine(url: URL) -> Engine:
         url,
         json_serializer=_json_dumps,
         json_deserializer=orjson.loads,
-        pool_pre_ping=True,
+        # No ping before every checkout: it was a round trip on every question and append,
+        # and most ledger processes are one command on fresh connections. A connection found
+        # lost is invalidated with its whole pool instead (below, and by Core itself).
+        pool_pre_ping=False,
         pool_size=2,
         max_overflow=4,
     )
@@ -117,6 +120,7 @@ def driver_connection(engine: Engine, *, single_reads: bool = False) -> Iterator
         ) from exc
     driver = raw.driver_connection
     autocommit = single_reads and not is_sqlite(engine)
+    lost = False
     try:
         if autocommit:
             driver.autocommit = True
@@ -126,12 +130,15 @@ def driver_connection(engine: Engine, *, single_reads: bool = False) -> Iterator
     except dbapi_error as exc:
         lost = engine.dialect.is_disconnect(exc, raw.driver_connection, None)
         if lost:
+            # The server went away: every pooled connection is as dead as this one (Core
+            # invalidates its pool the same way), so the next checkout connects afresh.
             raw.invalidate(exc)
+            engine.dispose()
         raise DBAPIError.instance(
             None, None, exc, dbapi_error, connection_invalidated=lost
         ) from exc
     finally:
-        if autocommit and driver.autocommit:  # an error left it on: never pool it that way
+        if autocommit and not lost and driver.autocommit:  # an error left it on: never pool it
             raw.invalidate()
         raw.close()
 
