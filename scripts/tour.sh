@@ -8,6 +8,7 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet -e .
 ledger=.venv/bin/ledger
 run() { echo; echo "\$ ledger $*"; "$ledger" "$@"; }
+run init "$@"
 run seed "$@"
 run claim list "$@"
 run claim show wagner-pantsir-s1-to-hezbollah --as-of 2023-11-10 "$@"
