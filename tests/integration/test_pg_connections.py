@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 
 import psycopg
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from ledger.domain.events import validate_event
 from ledger.service import open_ledger
+from tests.integration.test_store_contract import made
 
 pytestmark = pytest.mark.postgres
 
-
-def _made(i: int):  # type: ignore[no-untyped-def]
-    return validate_event(
-        {
-            "event_id": str(uuid.uuid4()),
-            "type": "ClaimMade",
-            "claim_id": f"c-{i}",
-            "occurred_at": "2023-11-02",
-            "data": {"claimant": "A", "statement": "s"},
-        }
-    )
 
 
 def _pooled_pids(led, count: int) -> set[int]:  # type: ignore[no-untyped-def]
@@ -48,7 +36,7 @@ def test_after_the_server_drops_every_pooled_connection_one_error_then_it_works(
     # from a lost connection throws the whole pool away.
     led = open_ledger(pg_url)
     try:
-        led.store.append([_made(0)])
+        led.store.append([made("c-0")])
         pids = _pooled_pids(led, 2)
         admin_url = led.engine.url.set(drivername="postgresql").render_as_string(False)
         with psycopg.connect(admin_url, autocommit=True) as admin:
@@ -58,7 +46,7 @@ def test_after_the_server_drops_every_pooled_connection_one_error_then_it_works(
             led.store.head()
         assert lost.value.connection_invalidated
         assert led.store.head().position == 1
-        led.store.append([_made(1)])
+        led.store.append([made("c-1")])
         assert [e.claim_id for e in led.store.read_after(0)] == ["c-0", "c-1"]
     finally:
         led.close()

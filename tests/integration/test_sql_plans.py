@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from ledger.domain.events import validate_event
 from ledger.service import open_ledger
 from ledger.store.bulk import ANALYZE_AFTER
 from ledger.store.driver_sql import SQLITE
+from tests.integration.test_store_contract import made
 
-
-def _made(i: int):  # type: ignore[no-untyped-def]
-    return validate_event(
-        {
-            "event_id": str(uuid.uuid4()),
-            "type": "ClaimMade",
-            "claim_id": f"c-{i}",
-            "occurred_at": "2023-11-02",
-            "data": {"claimant": "A", "statement": "s"},
-        }
-    )
 
 
 def test_known_at_is_one_index_probe_on_sqlite(tmp_path: Path) -> None:
@@ -51,7 +39,7 @@ def test_a_large_append_refreshes_postgres_statistics(pg_url: str) -> None:
     # claim's rows, 600x slower than the index; a large append runs ANALYZE after it commits.
     led = open_ledger(pg_url)
     try:
-        led.store.append([_made(i) for i in range(ANALYZE_AFTER)])
+        led.store.append([made(f"c-{i}") for i in range(ANALYZE_AFTER)])
     finally:
         led.close()
     engine = create_engine(pg_url)
@@ -71,7 +59,7 @@ def test_single_reads_run_in_autocommit_and_pool_the_connection_without_it(pg_ur
     # in autocommit would release it after the lock statement itself.
     led = open_ledger(pg_url)
     try:
-        led.store.append([_made(1)])
+        led.store.append([made("c-1")])
         led.store.head()
         led.store.read_claim("c-1")
         raw = led.engine.raw_connection()
@@ -93,7 +81,7 @@ def test_append_reads_are_planned_for_their_values_not_prepared(pg_url: str) -> 
     led = open_ledger(pg_url)
     try:
         for i in range(8):
-            led.store.append([_made(i)])
+            led.store.append([made(f"c-{i}")])
         raw = led.engine.raw_connection()
         try:
             cur = raw.driver_connection.cursor()
