@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
@@ -17,6 +17,10 @@ from ledger.store.urls import redact
 
 # pg_advisory_xact_lock takes a bigint; this one is the ledger's (ASCII "ledger01").
 PG_WRITE_LOCK_KEY = 0x6C65646765723031
+# Advisory locks are per database, but a ledger is per schema (the `events` table that
+# search_path finds): mixing in the schema's name lets ledgers in two schemas of one database
+# append at the same time, while two writers of one ledger still take the same lock.
+PG_WRITE_LOCK = "SELECT pg_advisory_xact_lock(%s # hashtextextended(current_schema(), 0))"
 
 _BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN"}
 
@@ -94,7 +98,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         # in any order, so a reader tailing by position would skip a late commit. Holding one
         # transaction-scoped advisory lock makes head + 1 the next position, gap-free, in
         # commit order.
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK_KEY})
+        conn.exec_driver_sql(PG_WRITE_LOCK, (PG_WRITE_LOCK_KEY,))
         yield conn
 
 
@@ -156,7 +160,7 @@ def driver_write_transaction(engine: Engine) -> Iterator[Any]:
             if is_sqlite(engine):
                 cur.execute("BEGIN IMMEDIATE")
             else:  # psycopg opens the transaction with this first statement
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (PG_WRITE_LOCK_KEY,))
+                cur.execute(PG_WRITE_LOCK, (PG_WRITE_LOCK_KEY,))
         finally:
             cur.close()
         try:

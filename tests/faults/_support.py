@@ -26,9 +26,8 @@ from ledger.store.engine import PG_WRITE_LOCK_KEY
 
 FIGURES_ENV = "LEDGER_FAULTS_FIGURES_FILE"
 
-# pg_locks shows a bigint advisory key as (classid = high 32 bits, objid = low 32 bits, objsubid 1).
-PG_LOCK_CLASSID = PG_WRITE_LOCK_KEY >> 32
-PG_LOCK_OBJID = PG_WRITE_LOCK_KEY & 0xFFFFFFFF
+# pg_locks shows a bigint advisory key as (classid = high 32 bits, objid = low 32 bits, objsubid 1);
+# the ledger's key mixes in the schema's name (ledger/store/engine.py), so it is computed there.
 
 _LEDGER_VARS = ("LEDGER_FAULTS", "LEDGER_DATABASE_URL", "LEDGER_TIMEZONE", "LEDGER_DEBUG")
 
@@ -291,10 +290,12 @@ class PgLook:
     def lock_holders(self) -> list[int]:
         """Backends of this database holding (or waiting for) the ledger's advisory write lock."""
         rows = self.conn.execute(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "WITH k AS (SELECT %s # hashtextextended(current_schema(), 0) AS key) "
+            "SELECT pid FROM pg_locks, k WHERE locktype = 'advisory' AND granted "
             "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "AND classid = %s AND objid = %s AND objsubid = 1",
-            (PG_LOCK_CLASSID, PG_LOCK_OBJID),
+            "AND classid::bigint = (k.key >> 32) & 4294967295 "
+            "AND objid::bigint = k.key & 4294967295 AND objsubid = 1",
+            (PG_WRITE_LOCK_KEY,),
         ).fetchall()
         return [int(r[0]) for r in rows]
 

@@ -92,9 +92,8 @@ def big_import(tmp_path_factory: pytest.TempPathFactory) -> EventFile:
 def pg_database() -> Iterator[str]:
     """A whole private PostgreSQL database (not a schema), dropped afterwards.
 
-    The ledger's write lock is a database-wide advisory lock: two ledgers in two schemas of one
-    database serialise against each other, and pg_locks cannot tell them apart. Kill and
-    terminate tests look at that lock, so each gets a database of its own.
+    Kill and terminate tests look at the ledger's advisory write lock in pg_locks, which lists
+    every lock of the server: a database of their own keeps other tests' locks out of sight.
     """
     import psycopg
 

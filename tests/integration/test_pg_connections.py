@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 
+import threading
+
 import psycopg
 import pytest
 from sqlalchemy.exc import DBAPIError
 
 from ledger.service import open_ledger
+from ledger.store.engine import PG_WRITE_LOCK, PG_WRITE_LOCK_KEY
+from tests.conftest import PgSchema, postgres_base_url
 from tests.integration.test_store_contract import made
 
 pytestmark = pytest.mark.postgres
@@ -50,3 +54,35 @@ def test_after_the_server_drops_every_pooled_connection_one_error_then_it_works(
         assert [e.claim_id for e in led.store.read_after(0)] == ["c-0", "c-1"]
     finally:
         led.close()
+
+
+@pytest.mark.timeout(60)
+def test_ledgers_in_two_schemas_of_one_database_do_not_wait_for_each_other(pg_url: str) -> None:
+    # The write lock is per ledger (per schema), not per database: while one ledger's writer
+    # holds its lock, a writer of another schema's ledger appends at once, and a second writer
+    # of the same ledger waits.
+    second = PgSchema(str(postgres_base_url()))
+    first, other, same = open_ledger(pg_url), open_ledger(second.url), open_ledger(pg_url)
+    try:
+        first.store.append([made("c-0")])
+        other.store.append([made("c-0")])
+        holder = first.engine.raw_connection()
+        try:
+            cur = holder.driver_connection.cursor()
+            cur.execute(PG_WRITE_LOCK, (PG_WRITE_LOCK_KEY,))  # first's lock, held open
+            other.store.append([made("c-1")])  # returns: another ledger
+            done = threading.Event()
+            waiter = threading.Thread(
+                target=lambda: (same.store.append([made("c-2")]), done.set()), daemon=True
+            )
+            waiter.start()
+            assert not done.wait(1.0), "a second writer of the same ledger did not wait"
+            holder.driver_connection.rollback()  # release
+            assert done.wait(30)
+        finally:
+            holder.close()
+        assert other.store.head().position == 2 and first.store.head().position == 2
+    finally:
+        for led in (first, other, same):
+            led.close()
+        second.drop()
