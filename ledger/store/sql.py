@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Engine, select
 
 from ledger.domain.model import EMPTY_HEAD, Head, NewEvent, StoredEvent
 from ledger.store.appender import plan_append
@@ -18,7 +18,6 @@ from ledger.store.faults import crash_point
 from ledger.store.port import AppendResult
 from ledger.store.schema import events as T
 
-_CHUNK = 500  # ids per IN (...) list (projection reads); well under parameter limits
 _INSERT_CHUNK = 10_000  # rows per executemany / COPY; bounded, never one huge payload
 
 _COLUMNS = (
@@ -41,11 +40,6 @@ _COLUMNS = (
 
 def row_to_event(row: Sequence[Any]) -> StoredEvent:
     return StoredEvent(*row)
-
-
-def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 class _Reader:
@@ -71,19 +65,6 @@ class _Reader:
             return set()
         claims = {e.claim_id for e in self.get(targets).values()}
         return self.reads.void_targets(claims) & targets
-
-
-def read_head(conn: Connection, position: int | None = None) -> Head:
-    return _reads(conn).head(position)
-
-
-def read_events_by_id(conn: Connection, event_ids: Iterable[str]) -> dict[str, StoredEvent]:
-    return _reads(conn).by_ids(event_ids)
-
-
-def _reads(conn: Connection) -> DriverReads:
-    """Driver-level reads on the DBAPI connection under a SQLAlchemy connection."""
-    return DriverReads(conn.connection.driver_connection, dialect_of(conn.dialect.name))
 
 
 class SqlStore:
