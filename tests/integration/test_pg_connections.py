@@ -33,8 +33,9 @@ def _pooled_pids(led, count: int) -> set[int]:  # type: ignore[no-untyped-def]
             raw.close()
 
 
+@pytest.mark.parametrize("first_read", ["head", "claim question"])
 def test_after_the_server_drops_every_pooled_connection_one_error_then_it_works(
-    pg_url: str,
+    pg_url: str, first_read: str
 ) -> None:
     # No ping before each checkout (a round trip per question): instead, the first error
     # from a lost connection throws the whole pool away.
@@ -47,7 +48,10 @@ def test_after_the_server_drops_every_pooled_connection_one_error_then_it_works(
             for pid in pids:
                 admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
         with pytest.raises(DBAPIError) as lost:
-            led.store.head()
+            if first_read == "head":
+                led.store.head()
+            else:  # the persisted projection's one-connection read
+                led.snapshots.current_claim("c-0", 1)
         assert lost.value.connection_invalidated
         assert led.store.head().position == 1
         led.store.append([made("c-1")])
