@@ -149,6 +149,16 @@ def bypass(url: str) -> Iterator[Connection]:
         engine.dispose()
 
 
+def _rechain(rows: list[dict[str, Any]], prev: str) -> list[dict[str, Any]]:
+    """Re-hash rows in order, each linked to the one before: a forger's consistent chain."""
+    forged = []
+    for row in rows:
+        row = _rehash(row, prev)
+        forged.append(row)
+        prev = row["hash"]
+    return forged
+
+
 def _rehash(row: dict[str, Any], prev_hash: str) -> dict[str, Any]:
     fields = {k: row[k] for k in (
         "event_id", "type", "claim_id", "version", "position", "schema_version",
@@ -278,12 +288,7 @@ def test_deleted_last_row_is_caught_only_by_a_digest(ledgered: Ledgered) -> None
 def test_forged_rehashed_history_is_caught_only_by_a_digest(ledgered: Ledgered) -> None:
     rows = [dict(r) for r in ledgered.rows]
     rows[1]["data"] = {**rows[1]["data"], "statement": "second, rewritten"}
-    prev = rows[0]["hash"]
-    forged = []
-    for row in rows[1:]:
-        row = _rehash(row, prev)
-        forged.append(row)
-        prev = row["hash"]
+    forged = _rechain(rows[1:], rows[0]["hash"])
     with bypass(ledgered.url) as conn:
         for row in forged:
             conn.execute(
@@ -321,12 +326,7 @@ def test_renumbered_version_is_caught(ledgered: Ledgered) -> None:
     """A re-hashed chain must still obey the invariants: versions 1..k per claim."""
     rows = [dict(r) for r in ledgered.rows]
     rows[2]["version"] = 3  # claim a: 1, 3 — a gap, hashed consistently
-    prev = rows[1]["hash"]
-    forged = []
-    for row in rows[2:]:
-        row = _rehash(row, prev)
-        forged.append(row)
-        prev = row["hash"]
+    forged = _rechain(rows[2:], rows[1]["hash"])
     with bypass(ledgered.url) as conn:
         for row in forged:
             conn.execute(
