@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from ledger.store.schema import metadata
+from ledger.store.sql.schema import metadata
 
 config = context.config
 

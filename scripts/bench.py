@@ -356,7 +356,7 @@ def bench_ledger(ds: Dataset, engine: str, dbs: Databases, res: Results, opts: a
     from ledger.domain.claims import fold, status
     from ledger.domain.time import format_instant
     from ledger.domain.view import visible_events
-    from ledger.questions import list_claims, resolve_basis, show_claim
+    from ledger.service.questions import list_claims, resolve_basis, show_claim
     from ledger.service import open_ledger, verify_ledger
 
     n, S = ds.n, "ledger"
@@ -538,7 +538,7 @@ def raw_ddl(engine: str) -> list[str]:
     from sqlalchemy.dialects import postgresql, sqlite
     from sqlalchemy.schema import CreateIndex, CreateTable
 
-    from ledger.store.schema import events
+    from ledger.store.sql.schema import events
 
     dialect = sqlite.dialect() if engine == "sqlite" else postgresql.psycopg.dialect()
     table = [str(CreateTable(events).compile(dialect=dialect))]

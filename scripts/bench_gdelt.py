@@ -86,7 +86,7 @@ def fresh_postgres(base: str) -> tuple[str, object]:
 
 def run_one(path: str, db: str) -> dict[str, float]:
     """One import as the CLI does it, timed by phase (runs in a child process)."""
-    from ledger.ingest.gdelt_import import import_gdelt, load_gdelt_events
+    from ledger.service.gdelt import import_gdelt, load_gdelt_events
     from ledger.service import opened
 
     t0 = time.perf_counter()

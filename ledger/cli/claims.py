@@ -283,7 +283,7 @@ def show(
     """
     from ledger.cli.claim_render import render_claim
     from ledger.domain.time import load_zone
-    from ledger.questions import resolve_basis, show_claim
+    from ledger.service.questions import resolve_basis, show_claim
     from ledger.service import opened
 
     zone = load_zone(tz)
@@ -313,7 +313,7 @@ def list_(
     """
     from ledger.cli.claim_render import render_list
     from ledger.domain.time import load_zone
-    from ledger.questions import list_claims, resolve_basis
+    from ledger.service.questions import list_claims, resolve_basis
     from ledger.service import opened
 
     zone = load_zone(tz)
@@ -339,7 +339,7 @@ def history(
     """
     from ledger.cli.claim_render import render_history
     from ledger.domain.time import load_zone
-    from ledger.questions import claim_history
+    from ledger.service.questions import claim_history
     from ledger.service import opened
 
     with opened(db, read_only=True) as ledger:

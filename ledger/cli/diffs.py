@@ -39,9 +39,9 @@ def diff(
 
     Example: ledger diff --from 2023-11-01 --to 2023-11-22
     """
-    from ledger.diffing import diff_answers, parse_basis_spec
+    from ledger.projections.diff import diff_answers, parse_basis_spec
     from ledger.domain.time import load_zone
-    from ledger.questions import list_claims, resolve_basis
+    from ledger.service.questions import list_claims, resolve_basis
     from ledger.service import opened
 
     zone = load_zone(tz)

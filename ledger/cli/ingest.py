@@ -1,6 +1,6 @@
 """`ledger import --from gdelt|gdelt-mentions`: read a GDELT export, import it, report counts.
 
-Called by `ledger.cli.log.import_`; the work is in `ledger.ingest.gdelt_import`, this module only
+Called by `ledger.cli.log.import_`; the work is in `ledger.service.gdelt`, this module only
 opens the input, shows progress and prints the one-line summary on stderr.
 """
 
@@ -30,7 +30,7 @@ def import_external(
     `keep_recorded_at` is accepted and implied: a GDELT import always keeps GDELT's own ingest
     times (DATEADDED, MentionTimeDate) as recorded_at, which is the point of importing it.
     """
-    from ledger.ingest.gdelt_import import import_gdelt, load_gdelt_events, load_gdelt_mentions
+    from ledger.service.gdelt import import_gdelt, load_gdelt_events, load_gdelt_mentions
     from ledger.service import opened
 
     kind = source_format.strip().lower()

@@ -192,7 +192,7 @@ def verify(
 
     Example: ledger verify --digest 42:5f0c...
     """
-    from ledger.chain import parse_digest
+    from ledger.verify import parse_digest
     from ledger.domain.errors import IntegrityError, LedgerError
     from ledger.service import opened, privilege_warnings, verify_ledger
 

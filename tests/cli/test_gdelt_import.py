@@ -341,7 +341,7 @@ def test_sample_mentions(sample_db: str) -> None:
 
 def test_reader_layouts_agree(tmp_path: Path) -> None:
     """Both layouts of one fixture produce identical events (ids, data, times)."""
-    from ledger.ingest.gdelt_import import load_gdelt_events
+    from ledger.service.gdelt import load_gdelt_events
 
     raw = load_gdelt_events(write_events(tmp_path / "a", EVENTS, "raw"))
     header_file = write_events(tmp_path / "b", EVENTS, "header")

@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ledger.cli.app import app
-from ledger.questions import resolve_basis, show_claim
+from ledger.service.questions import resolve_basis, show_claim
 from ledger.service import open_ledger, open_reader
-from ledger.store.sqlite_reader import SqliteReader, sqlite_file
+from ledger.store.sql.reader import SqliteReader, sqlite_file
 
 runner = CliRunner()
 BASES = [

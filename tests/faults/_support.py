@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger.store.engine import PG_WRITE_LOCK_KEY
+from ledger.store.sql.engine import PG_WRITE_LOCK_KEY
 
 FIGURES_ENV = "LEDGER_FAULTS_FIGURES_FILE"
 

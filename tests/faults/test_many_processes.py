@@ -62,7 +62,7 @@ print(json.dumps(stats))
 
 STORE_READER = r"""
 import json, sys, time
-from ledger.chain import verify_events
+from ledger.verify import verify_events
 from ledger.service import open_ledger
 path, until = sys.argv[1], time.time() + float(sys.argv[2])
 ledger = open_ledger(path)

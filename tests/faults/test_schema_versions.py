@@ -12,9 +12,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from ledger.store.engine import make_engine
-from ledger.store.migrate import alembic_config, downgrade, head_revision
-from ledger.store.urls import resolve_url
+from ledger.store.sql.engine import make_engine
+from ledger.store.sql.migrate import alembic_config, downgrade, head_revision
+from ledger.store.sql.urls import resolve_url
 from tests.faults._support import (
     assert_ok,
     assert_one_error_line,
@@ -49,7 +49,7 @@ COMMANDS = [
     ("import", "-"),
     ("append", "-"),
 ]
-# PostgreSQL goes through the same check (ledger.store.migrate.schema_state); a few suffice there.
+# PostgreSQL goes through the same check (ledger.store.sql.migrate.schema_state); a few suffice there.
 PG_COMMANDS = [
     c for c in COMMANDS if c[0] in ("init", "info", "verify", "import") or c[1:2] == ("make",)
 ]

@@ -20,8 +20,8 @@ from sqlalchemy.exc import DBAPIError
 from ledger.domain.events import validate_event
 from ledger.domain.model import NewEvent
 from ledger.service import export_events, open_ledger
-from ledger.store.engine import make_engine
-from ledger.store.urls import resolve_url
+from ledger.store.sql.engine import make_engine
+from ledger.store.sql.urls import resolve_url
 
 _COLUMNS = (
     "position, event_id, claim_id, version, type, schema_version, occurred_from, occurred_to, "

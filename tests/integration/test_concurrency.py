@@ -23,12 +23,12 @@ from typing import Any
 
 import pytest
 
-from ledger.chain import verify_events
+from ledger.verify import verify_events
 from ledger.domain.errors import ConflictError
 from ledger.domain.events import validate_event
 from ledger.domain.model import NewEvent, StoredEvent
 from ledger.service import Ledger, open_ledger
-from ledger.store.engine import write_transaction
+from ledger.store.sql.engine import write_transaction
 
 pytestmark = pytest.mark.slow
 

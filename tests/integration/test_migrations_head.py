@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.store.migrate import HEAD, head_revision
+from ledger.store.sql.migrate import HEAD, head_revision
 
 
 def test_head_constant_matches_the_scripts() -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 
 from ledger.service import open_ledger
-from ledger.store.engine import PG_WRITE_LOCK, PG_WRITE_LOCK_KEY
+from ledger.store.sql.engine import PG_WRITE_LOCK, PG_WRITE_LOCK_KEY
 from tests.conftest import PgSchema, postgres_base_url
 from tests.integration.test_store_contract import made
 

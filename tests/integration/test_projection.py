@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from ledger.domain.events import validate_event
 from ledger.domain.model import NewEvent
-from ledger.questions import list_claims, resolve_basis, show_claim
+from ledger.service.questions import list_claims, resolve_basis, show_claim
 from ledger.service import Ledger, open_ledger
-from ledger.store.projection_sql import table_rows
+from ledger.store.sql.projection import table_rows
 
 CLAIMS = ["alpha", "beta", "gamma"]
 DAYS = [f"2023-11-{d:02d}" for d in range(1, 29)]

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import event, inspect
 
 from ledger.domain.events import validate_event
-from ledger.questions import list_claims, resolve_basis, show_claim
+from ledger.service.questions import list_claims, resolve_basis, show_claim
 from ledger.service import Ledger, open_ledger
-from ledger.store.migrate import downgrade, upgrade
+from ledger.store.sql.migrate import downgrade, upgrade
 
 
 def _made(claim: str, when: str, claimant: str) -> Any:

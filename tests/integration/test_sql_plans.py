@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from ledger.service import open_ledger
-from ledger.store.bulk import ANALYZE_AFTER
-from ledger.store.driver_sql import SQLITE
+from ledger.store.sql.bulk import ANALYZE_AFTER
+from ledger.store.sql.statements import SQLITE
 from tests.integration.test_store_contract import made
 
 

@@ -32,7 +32,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from ledger.chain import verify_events
+from ledger.verify import verify_events
 from ledger.domain.errors import ConflictError, DuplicateEventError, InvalidInput
 from ledger.domain.events import validate_event
 from ledger.domain.model import NewEvent, StoredEvent

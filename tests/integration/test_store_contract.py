@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ledger.chain import verify_events
+from ledger.verify import verify_events
 from ledger.domain.errors import ConflictError, DuplicateEventError, InvalidInput
 from ledger.domain.events import validate_event
 from ledger.domain.model import ZERO_HASH, NewEvent

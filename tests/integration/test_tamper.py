@@ -27,9 +27,9 @@ from ledger.codec import event_hash
 from ledger.domain.events import validate_event
 from ledger.domain.model import NewEvent
 from ledger.service import open_ledger
-from ledger.store.engine import make_engine
-from ledger.store.schema import events as T
-from ledger.store.urls import resolve_url
+from ledger.store.sql.engine import make_engine
+from ledger.store.sql.schema import events as T
+from ledger.store.sql.urls import resolve_url
 
 SQLITE_TRIGGERS = ("events_refuse_update", "events_refuse_delete", "events_refuse_replace")
 N = 6

@@ -1,6 +1,6 @@
 """The raw-row and parallel verify paths give the generic verdict, break for break.
 
-`verify_ledger` on an SQL ledger goes through `ledger.verify_sql`: DBAPI tuples checked by
+`verify_ledger` on an SQL ledger goes through `ledger.store.sql.verify`: DBAPI tuples checked by
 `chain.check_rows`, and, from a size up, chunks checked in forked workers and joined in the
 parent. Here the size is forced down (`parallel_from=0`, tiny chunks) so a 40-event log is
 split at every kind of place, tampered in every way test_tamper.py knows, and each verdict
@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Connection, delete, insert, select, text, update
 
 from ledger import verify_sql as verify_sql_module
-from ledger.chain import (
+from ledger.verify import (
     ChainState,
     VerifyReport,
     check_chunk,
@@ -32,9 +32,9 @@ from ledger.domain.events import validate_event
 from ledger.domain.model import NewEvent
 from ledger.service import Ledger, open_ledger, verify_ledger
 from ledger.store.memory import MemoryStore
-from ledger.store.scan import RowScan
-from ledger.store.schema import events as T
-from ledger.verify_sql import verify_sql
+from ledger.store.sql.scan import RowScan
+from ledger.store.sql.schema import events as T
+from ledger.store.sql.verify import verify_sql
 from tests.integration.test_tamper import _rehash, bypass
 
 N = 40

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from ledger.domain.model import StoredEvent
-from ledger.store.driver_sql import PG_COPY, to_row
+from ledger.store.sql.statements import PG_COPY, to_row
 
 # Below this many rows a plain INSERT is cheaper than setting up COPY.
 _COPY_THRESHOLD = 32

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, inspect, text
 
 from ledger.domain.errors import SchemaError
-from ledger.store.revision import HEAD
+from ledger.store.sql.revision import HEAD
 
 if TYPE_CHECKING:
     from alembic.config import Config

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine.interfaces import Dialect
 
 from ledger.domain.model import StoredEvent
-from ledger.store.schema import events as T
+from ledger.store.sql.schema import events as T
 
 #: The columns in StoredEvent field order: a scanned tuple is `StoredEvent(*row)` once decoded.
 _COLUMNS = (
@@ -44,7 +44,7 @@ _PG_AFTER = "SELECT " + _PG_COLUMNS + " FROM events WHERE position > %s" + _ORDE
 _MAX_POSITION = "SELECT max(position) FROM events"
 
 if _COLUMNS.split(", ") != [f.name for f in dataclasses.fields(StoredEvent)] or T.name != "events":
-    raise RuntimeError("ledger.store.scan: the column list no longer matches StoredEvent")
+    raise RuntimeError("ledger.store.sql.scan: the column list no longer matches StoredEvent")
 
 _FETCH = 5_000  # rows per fetchmany: bounded memory, few round trips
 _cursor_names = itertools.count(1)

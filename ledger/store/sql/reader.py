@@ -16,9 +16,9 @@ from pathlib import Path
 
 from ledger.domain.errors import LedgerError
 from ledger.domain.model import EMPTY_HEAD, Head, NewEvent, StoredEvent
-from ledger.store.driver_sql import SQLITE, SQLITE_READ_AFTER, DriverReads, to_event
+from ledger.store.sql.statements import SQLITE, SQLITE_READ_AFTER, DriverReads, to_event
 from ledger.store.port import AppendResult
-from ledger.store.sqlite_file import warn_if_shared
+from ledger.store.sql.sqlite_file import warn_if_shared
 
 
 def sqlite_file(db: str) -> Path | None:

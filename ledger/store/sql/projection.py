@@ -15,10 +15,10 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 
 from ledger.domain.view import FoldRow
 from ledger.projections.snapshot import Built, Snapshot, build_snapshot, load_snapshot
-from ledger.store.engine import driver_connection, is_sqlite, write_transaction
-from ledger.store.schema import claim_projection as P
-from ledger.store.schema import events as T
-from ledger.store.schema import projection_checkpoints as C
+from ledger.store.sql.engine import driver_connection, is_sqlite, write_transaction
+from ledger.store.sql.schema import claim_projection as P
+from ledger.store.sql.schema import events as T
+from ledger.store.sql.schema import projection_checkpoints as C
 
 NAME = "claims"
 _WRITE_CHUNK = 2_000

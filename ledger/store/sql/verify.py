@@ -28,9 +28,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from ledger.chain import ChainState, ChunkSummary, VerifyReport, check_chunk, check_rows, report
-from ledger.chain import continue_with
-from ledger.store.scan import RowScan, reset_after_fork
+from ledger.verify import ChainState, ChunkSummary, VerifyReport, check_chunk, check_rows, report
+from ledger.verify import continue_with
+from ledger.store.sql.scan import RowScan, reset_after_fork
 
 #: Below this many events one process: starting the pool (fork, a connection per worker) costs
 #: 50-100 ms, the time of 5,000-10,000 events, and would eat most of what it saves.

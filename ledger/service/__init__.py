@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from ledger.chain import VerifyReport, verify_events
+from ledger.verify import VerifyReport, verify_events
 from ledger.codec import export_line
 from ledger.domain.errors import InvalidInput, LedgerError
 from ledger.domain.events import validate_event
@@ -41,11 +41,11 @@ def open_ledger(
     db: str | None, *, create: bool = True, clock: Callable[[], int] = wall_clock
 ) -> Ledger:
     """Open the ledger at `db` (path or URL); a new database gets the schema on first use."""
-    from ledger.store.engine import make_engine
-    from ledger.store.migrate import ensure_schema
-    from ledger.store.projection_sql import SqlSnapshots
-    from ledger.store.sql import SqlStore
-    from ledger.store.urls import redact, resolve_url
+    from ledger.store.sql.engine import make_engine
+    from ledger.store.sql.migrate import ensure_schema
+    from ledger.store.sql.projection import SqlSnapshots
+    from ledger.store.sql.store import SqlStore
+    from ledger.store.sql.urls import redact, resolve_url
 
     url = resolve_url(db)
     engine = make_engine(url)
@@ -66,10 +66,10 @@ def open_reader(db: str | None) -> Ledger:
     Answers are the same either way: without persisted snapshots a claim is refolded from
     its own events.
     """
-    from ledger.store.revision import HEAD
-    from ledger.store.sqlite_file import SQLITE_BUSY_TIMEOUT_S
-    from ledger.store.sqlite_reader import open_sqlite_reader, sqlite_file
-    from ledger.store.urls import target
+    from ledger.store.sql.revision import HEAD
+    from ledger.store.sql.sqlite_file import SQLITE_BUSY_TIMEOUT_S
+    from ledger.store.sql.reader import open_sqlite_reader, sqlite_file
+    from ledger.store.sql.urls import target
 
     path = sqlite_file(target(db))
     reader = None if path is None else open_sqlite_reader(path, HEAD, SQLITE_BUSY_TIMEOUT_S)
@@ -80,9 +80,9 @@ def open_reader(db: str | None) -> Ledger:
 
 def init_ledger(db: str | None) -> tuple[str | None, str, str]:
     """Create or upgrade the schema; returns (from revision, to revision, redacted URL)."""
-    from ledger.store.engine import make_engine
-    from ledger.store.migrate import upgrade
-    from ledger.store.urls import redact, resolve_url
+    from ledger.store.sql.engine import make_engine
+    from ledger.store.sql.migrate import upgrade
+    from ledger.store.sql.urls import redact, resolve_url
 
     url = resolve_url(db)
     engine = make_engine(url)
@@ -201,13 +201,13 @@ def verify_ledger(
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """Recompute the chain and check the invariants of the whole log (`chain.verify_events`)."""
-    from ledger.store.sql import SqlStore
+    from ledger.store.sql.store import SqlStore
 
     if isinstance(ledger.store, SqlStore):
         # Same verdict, from raw rows and on every core: see ledger/verify_sql.py.
-        from ledger.verify_sql import verify_sql
+        from ledger.store.sql.verify import verify_sql
 
-        return verify_sql(ledger.store.engine, digest=digest, progress=progress)
+        return verify_sql(ledger.store.sql.engine, digest=digest, progress=progress)
     with contextlib.closing(ledger.store.read_after(0)) as events:
         return verify_events(events, digest=digest, progress=progress)
 
@@ -216,7 +216,7 @@ def privilege_warnings(ledger: Ledger) -> list[str]:
     """On PostgreSQL, warn when the role could change history behind the triggers' back."""
     if ledger.engine is None or ledger.engine.dialect.name != "postgresql":
         return []
-    from ledger.store.privileges import risky_privileges
+    from ledger.store.sql.privileges import risky_privileges
 
     return risky_privileges(ledger.engine)
 
@@ -290,7 +290,7 @@ def append_line(
 def describe_ledger(ledger: Ledger) -> dict[str, Any]:
     """Facts about an open ledger for `ledger info` (the URL with its password hidden)."""
     from ledger.domain.time import format_instant
-    from ledger.store.migrate import HEAD
+    from ledger.store.sql.migrate import HEAD
 
     head = ledger.store.head()
     facts: dict[str, Any] = {

@@ -11,12 +11,12 @@ from sqlalchemy import Engine, select
 from ledger.domain.model import EMPTY_HEAD, Head, NewEvent, StoredEvent
 from ledger.store.appender import plan_append
 from ledger.store.clock import wall_clock
-from ledger.store.bulk import ANALYZE_AFTER, analyze, copy_events
-from ledger.store.driver_sql import DriverReads, dialect_of
-from ledger.store.engine import driver_connection, driver_write_transaction
+from ledger.store.sql.bulk import ANALYZE_AFTER, analyze, copy_events
+from ledger.store.sql.statements import DriverReads, dialect_of
+from ledger.store.sql.engine import driver_connection, driver_write_transaction
 from ledger.store.faults import crash_point
 from ledger.store.port import AppendResult
-from ledger.store.schema import events as T
+from ledger.store.sql.schema import events as T
 
 _INSERT_CHUNK = 10_000  # rows per executemany / COPY; bounded, never one huge payload
 
