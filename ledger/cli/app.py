@@ -42,13 +42,29 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from ledger.cli import claims, diffs, log, records, sanctions
+    from ledger.cli import (
+        actors,
+        claims,
+        diffs,
+        evidence,
+        explain,
+        log,
+        records,
+        sanctions,
+        search,
+        web,
+    )
 
     log.register(app)
     app.add_typer(claims.app, name="claim")
     app.add_typer(sanctions.app, name="sanction")
     app.add_typer(records.app, name="record")
     diffs.register(app)
+    explain.register(app)  # why, timeline
+    actors.register(app)  # actor add|alias|unalias|show|list
+    evidence.register(app)  # evidence add|get|list
+    search.register(app)  # search
+    web.register(app)  # serve, publish
 
 
 _register()

@@ -35,17 +35,13 @@ RecordedByOpt = Annotated[
 def source(name: str | None, url: str | None, published_at: str | None) -> dict[str, Any] | None:
     if name is None:
         if url is not None or published_at is not None:
-            from ledger.domain.errors import InvalidInput
+            from ledger.service import InvalidInput
 
             raise InvalidInput("--source-url and --source-published-at need --source NAME",
                                field="source")
         return None
-    return compact({"name": name, "url": url, "published_at": published_at})
-
-
-def compact(values: dict[str, Any]) -> dict[str, Any]:
-    """Drop the options that were not given: absent, not null, in the stored data."""
-    return {k: v for k, v in values.items() if v is not None and v != [] and v != ()}
+    return {k: v for k, v in {"name": name, "url": url, "published_at": published_at}.items()
+            if v is not None}
 
 
 def append_one(
@@ -60,24 +56,16 @@ def append_one(
     recorded_by: str | None = None,
 ) -> None:
     """Validate, append and print one event as stored (its full envelope, JSON on stdout)."""
-    from ledger.codec import envelope_dict
-    from ledger.domain.time import load_zone
-    from ledger.service import append_line, opened
+    import ledger.service as service
 
-    line: dict[str, Any] = {"type": type_, "data": compact(data)}
-    if claim_id is not None:
-        line["claim_id"] = claim_id
-    if occurred_at is not None:
-        line["occurred_at"] = occurred_at
-    if recorded_by is not None:
-        line["metadata"] = {"recorded_by": recorded_by}
-    if expect_version is not None:
-        line["expected_version"] = expect_version
-    with opened(db) as ledger:
-        stored, added = append_line(ledger, line, tz=load_zone(tz))
-    output.write_json(envelope_dict(stored))
-    verb = "stored" if added else "already stored"
+    with service.open(db) as lg:
+        stored = lg.record(
+            type_, claim_id, data=data, occurred_at=occurred_at, expect_version=expect_version,
+            recorded_by=recorded_by, tz=tz,
+        )
+    output.write_json(dict(stored))
+    verb = "stored" if stored.added else "already stored"
     output.info(
-        f"{verb}: {stored.type} on {stored.claim_id} as version {stored.version} "
-        f"at position {stored.position}"
+        f"{verb}: {stored['type']} on {stored['claim_id']} as version {stored['version']} "
+        f"at position {stored['position']}"
     )

@@ -6,8 +6,8 @@ from typing import Any
 
 from ledger.cli import output
 from ledger.cli.options import Format
-from ledger.domain.errors import LedgerError
-from ledger.domain.time import describe_interval, parse_instant
+from ledger.service import LedgerError
+from ledger.service.vocabulary import describe_interval, parse_instant
 
 _SECTIONS = (
     ("claimants", "Claimants"),
@@ -110,7 +110,7 @@ def _names(items: list[dict[str, Any]]) -> str:
     return "; ".join(str(i.get("actor")) for i in items)
 
 
-def render_list(answers: list[dict[str, Any]], basis: Any, fmt: Format) -> None:
+def render_list(answers: Any, fmt: Format) -> None:
     if output.write_structured(fmt.value, answers, answers):
         return
     if fmt is Format.csv:
@@ -131,7 +131,7 @@ def render_list(answers: list[dict[str, Any]], basis: Any, fmt: Format) -> None:
              _names(a["claimants"]), _names(a["denials"]), a["event_count"])
             for a in answers
         ),
-        title=f"{len(answers)} claims ({basis.describe()})",
+        title=f"{len(answers)} claims ({answers.basis.describe()})",
     )
     if any(a["tentative"] for a in answers):
         output.info("* tentative: rests on an event that may not have happened by --as-of")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
+from ledger.service import vocabulary
 from ledger.cli.appending import (
     ClaimArg,
     OccurredOpt,
@@ -20,6 +20,7 @@ from ledger.cli.appending import (
 )
 from ledger.cli.options import (
     AsOfOpt,
+    choices,
     CertainOpt,
     DbOpt,
     ExpectVersionOpt,
@@ -35,35 +36,10 @@ app = typer.Typer(
 )
 
 
-class Modality(str, Enum):
-    fact = "fact"
-    intention = "intention"
-    forecast = "forecast"
-    evaluation = "evaluation"
-
-
-class Outcome(str, Enum):
-    confirmed = "confirmed"
-    refuted = "refuted"
-
-
-class Relation(str, Enum):
-    supports = "supports"
-    contradicts = "contradicts"
-    refines = "refines"
-    duplicates = "duplicates"
-    presupposes = "presupposes"
-
-
-class Status(str, Enum):
-    confirmed = "confirmed"
-    refuted = "refuted"
-    unasserted = "unasserted"
-    retracted = "retracted"
-    disputed = "disputed"
-    corroborated = "corroborated"
-    asserted = "asserted"
-    reported = "reported"
+Modality = choices("Modality", vocabulary.MODALITIES)
+Outcome = choices("Outcome", vocabulary.OUTCOMES)
+Relation = choices("Relation", vocabulary.RELATIONS)
+Status = choices("Status", vocabulary.STATUSES)
 
 
 @app.command("make")
@@ -281,15 +257,11 @@ def show(
 
     Example: ledger claim show wagner-pantsir-s1-to-hezbollah --as-of 2023-11-10 --certain
     """
+    import ledger.service as service
     from ledger.cli.claim_render import render_claim
-    from ledger.domain.time import load_zone
-    from ledger.service.questions import resolve_basis, show_claim
-    from ledger.service import opened
 
-    zone = load_zone(tz)
-    with opened(db, read_only=True) as ledger:
-        basis = resolve_basis(ledger.store, as_of=as_of, known_at=known_at, certain=certain, tz=zone)
-        answer = show_claim(ledger.store, claim, basis, zone, ledger.snapshots)
+    with service.open(db, read_only=True, tz=tz) as lg:
+        answer = lg.show(claim, as_of=as_of, known_at=known_at, certain=certain)
     render_claim(answer, fmt)
 
 
@@ -311,19 +283,15 @@ def list_(
 
     Example: ledger claim list --as-of 2023-11-30 --status disputed --actor "dmitry peskov (kremlin)"
     """
+    import ledger.service as service
     from ledger.cli.claim_render import render_list
-    from ledger.domain.time import load_zone
-    from ledger.service.questions import list_claims, resolve_basis
-    from ledger.service import opened
 
-    zone = load_zone(tz)
-    with opened(db) as ledger:
-        basis = resolve_basis(ledger.store, as_of=as_of, known_at=known_at, certain=certain, tz=zone)
-        answers = list_claims(
-            ledger.store, basis, status_filter=status.value if status else None, actor=actor,
-            tz=zone, snapshots=ledger.snapshots,
+    with service.open(db, tz=tz) as lg:
+        answers = lg.list(
+            as_of=as_of, known_at=known_at, certain=certain,
+            status=status.value if status else None, actor=actor,
         )
-    render_list(answers, basis, fmt)
+    render_list(answers, fmt)
 
 
 @app.command("history")
@@ -337,11 +305,9 @@ def history(
 
     Example: ledger claim history wagner-pantsir-s1-to-hezbollah
     """
+    import ledger.service as service
     from ledger.cli.claim_render import render_history
-    from ledger.domain.time import load_zone
-    from ledger.service.questions import claim_history
-    from ledger.service import opened
 
-    with opened(db, read_only=True) as ledger:
-        rows = claim_history(ledger.store, claim, tz=load_zone(tz))
+    with service.open(db, read_only=True, tz=tz) as lg:
+        rows = lg.history(claim)
     render_history(rows, fmt)

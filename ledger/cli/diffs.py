@@ -10,16 +10,6 @@ from ledger.cli import output
 from ledger.cli.options import DbOpt, Format, FormatOpt, TzOpt
 from ledger.cli.progress import progress_bar
 
-BasisOpt = Annotated[
-    str,
-    typer.Option(
-        metavar="BASIS",
-        help="A world time (2023-11-10), a ledger position (@42), 'head', or "
-        "as-of=T,known-at=T|@N,certain.",
-    ),
-]
-
-
 def register(app: typer.Typer) -> None:
     app.command("diff")(diff)
     app.command("replay")(replay)
@@ -39,24 +29,13 @@ def diff(
 
     Example: ledger diff --from 2023-11-01 --to 2023-11-22
     """
-    from ledger.projections.diff import diff_answers, parse_basis_spec
-    from ledger.domain.time import load_zone
-    from ledger.service.questions import list_claims, resolve_basis
-    from ledger.service import opened
+    import ledger.service as service
 
-    zone = load_zone(tz)
-    with opened(db) as ledger:
-        bases = [
-            resolve_basis(ledger.store, tz=zone, **parse_basis_spec(text)) for text in (from_, to)
-        ]
-        answers = [
-            list_claims(ledger.store, b, tz=zone, snapshots=ledger.snapshots) for b in bases
-        ]
-    rows = diff_answers(*answers)
+    with service.open(db, tz=tz) as lg:
+        answer = lg.diff(from_=from_, to=to)
+    rows, bases = answer["changes"], answer.bases
     if fmt is Format.json:
-        output.write_json(
-            {"from_basis": bases[0].to_json(), "to_basis": bases[1].to_json(), "changes": rows}
-        )
+        output.write_json(dict(answer))
     elif fmt is Format.jsonl:
         output.write_jsonl(rows)
     elif fmt is Format.csv:
@@ -100,13 +79,11 @@ def replay(db: DbOpt = None) -> None:
 
     Example: ledger replay
     """
-    from ledger.service import opened
+    import ledger.service as service
 
-    with opened(db) as ledger:
-        if ledger.snapshots is None:
-            output.info("this ledger keeps no projection tables; nothing to rebuild")
-            return
-        head = ledger.store.head().position
-        with progress_bar("replaying", total=head) as update:
-            claims = ledger.snapshots.rebuild(update)
-    output.info(f"replayed {head} events into {claims} claims")
+    with service.open(db) as lg, progress_bar("replaying") as update:
+        done = lg.replay(progress=update)
+    if not done["rebuilt"]:
+        output.info("this ledger keeps no projection tables; nothing to rebuild")
+        return
+    output.info(f"replayed {done['events']} events into {done['claims']} claims")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from ledger.domain.errors import LedgerError
+from ledger.service import LedgerError
 
 _PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from pathlib import Path
-from typing import IO, Annotated, Optional
+from typing import IO, Annotated, Any, Optional
 
 import typer
 
 from ledger.cli import output
 from ledger.cli.options import DbOpt, Format, FormatOpt, TzOpt
 from ledger.cli.progress import progress_bar
+
 
 class SourceFormat(str, Enum):
     ndjson = "ndjson"
@@ -40,24 +40,18 @@ def init(db: DbOpt = None) -> None:
 
     Example: ledger init --db postgresql://localhost/ledger
     """
-    from ledger.service import init_ledger
+    import ledger.service as service
 
-    before, after, url = init_ledger(db)
+    done = service.init(db)
+    url, before, after = done["database"], done["from_revision"], done["to_revision"]
     if before == after:
         output.info(f"{url}: schema is up to date (revision {after})")
     else:
         output.info(f"{url}: schema upgraded from {before or 'empty'} to revision {after}")
 
 
-def _open_input(path: str) -> IO[bytes]:
-    if path == "-":
-        return sys.stdin.buffer
-    try:
-        return open(Path(path), "rb")  # noqa: SIM115 - closed by the caller
-    except OSError as exc:
-        from ledger.domain.errors import LedgerError
-
-        raise LedgerError(f"cannot read {path}: {exc.strerror}") from None
+def _input(path: str) -> IO[bytes] | str:
+    return sys.stdin.buffer if path == "-" else path
 
 
 def _load(
@@ -69,35 +63,46 @@ def _load(
     dry_run: bool,
     verb: str,
 ) -> None:
-    from ledger.domain.time import load_zone
-    from ledger.service import import_events, iter_lines, opened, parse_events
+    import ledger.service as service
 
-    zone = load_zone(tz)
-    stream = _open_input(path)
-    try:
-        with progress_bar(f"reading {path}") as update:
-            events = parse_events(
-                iter_lines(stream), tz=zone, keep_recorded_at=keep_recorded_at, progress=update
-            )
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
-    with opened(db) as ledger:
-        report = import_events(
-            ledger, events, keep_recorded_at=keep_recorded_at, dry_run=dry_run
+    with service.open(db, tz=tz) as lg, progress_bar(f"reading {path}") as update:
+        report = lg.import_ndjson(
+            _input(path), keep_recorded_at=keep_recorded_at, dry_run=dry_run, progress=update
         )
+    _report(report, verb=verb)
+
+
+def _report(report: dict[str, Any], *, verb: str, unit: str = "lines", extra: str = "") -> None:
+    if report["dry_run"]:
+        count = report.get("rows", report["lines"])
+        output.info(
+            f"dry run: {count} {unit} valid; would add {report['added']}, skip "
+            f"{report['skipped']} already stored{extra}; nothing written"
+        )
+        return
     span = ""
-    if report.first_position is not None:
-        span = f" at positions {report.first_position}..{report.last_position}"
-    if dry_run:
-        output.info(
-            f"dry run: {report.lines} lines valid; would add {report.added}, skip "
-            f"{report.skipped} already stored; nothing written"
-        )
-    else:
-        output.info(
-            f"{verb}: {report.added} added{span}, {report.skipped} skipped (already stored)"
-        )
+    if report["first_position"] is not None:
+        span = f" at positions {report['first_position']}..{report['last_position']}"
+    output.info(
+        f"{verb}: {report['added']} added{span}, {report['skipped']} skipped "
+        f"(already stored){extra}"
+    )
+
+
+def _import_gdelt(file: str, kind: str, *, db: str | None, dry_run: bool) -> None:
+    """GDELT 2.0 events or mentions; recorded_at is always GDELT's own ingest time."""
+    import ledger.service as service
+
+    with service.open(db) as lg, progress_bar(f"reading {file}") as update:
+        report = lg.import_gdelt(_input(file), kind=kind, dry_run=dry_run, progress=update)
+    extra = ""
+    if kind == "gdelt-mentions":
+        extra = f", {report['unknown']} mentions of unknown events skipped"
+        if report["own_source"]:
+            extra += f", {report['own_source']} mentions that are the event's own source skipped"
+        if report["repeated"]:
+            extra += f", {report['repeated']} repeated mention rows merged"
+    _report(report, verb="imported", unit="rows", extra=extra)
 
 
 def append(
@@ -144,11 +149,8 @@ def import_(
     Example: ledger export --db a.db | ledger import - --db b.db --keep-recorded-at
     """
     if source_format is not SourceFormat.ndjson:
-        from ledger.cli.ingest import import_external
-
-        import_external(
-            file, source_format.value, db=db, dry_run=dry_run, keep_recorded_at=keep_recorded_at
-        )
+        # GDELT imports always keep GDELT's own times: --keep-recorded-at is implied.
+        _import_gdelt(file, source_format.value, db=db, dry_run=dry_run)
         return
     _load(file, db=db, tz=tz, keep_recorded_at=keep_recorded_at, dry_run=dry_run, verb="imported")
 
@@ -162,16 +164,10 @@ def export(
 
     Example: ledger export > ledger-backup.ndjson
     """
-    from ledger.service import export_events, opened
+    import ledger.service as service
 
-    with opened(db) as ledger, progress_bar("exporting") as update:
-        count = export_events(
-            ledger,
-            sys.stdout.buffer,
-            after=after,
-            claim_id=claim,
-            progress=lambda n: update(n, None),
-        )
+    with service.open(db) as lg, progress_bar("exporting") as update:
+        count = lg.export(sys.stdout.buffer, after=after, claim=claim, progress=update)
     sys.stdout.flush()
     output.info(f"exported {count} events")
 
@@ -192,27 +188,20 @@ def verify(
 
     Example: ledger verify --digest 42:5f0c...
     """
-    from ledger.verify import parse_digest
-    from ledger.domain.errors import IntegrityError, LedgerError
-    from ledger.service import opened, privilege_warnings, verify_ledger
+    import ledger.service as service
 
-    expected = None
-    if digest is not None:
-        try:
-            expected = parse_digest(digest)
-        except ValueError as exc:
-            raise LedgerError(str(exc)) from None
-    with opened(db) as ledger:
-        for warning in privilege_warnings(ledger):
-            output.warn(warning)
-        with progress_bar("verifying") as update:
-            report = verify_ledger(ledger, digest=expected, progress=lambda n: update(n, None))
-    if not report.ok:
-        first = report.breaks[0]
-        raise IntegrityError(f"chain broken at position {first.position}: {first.reason}")
-    print(report.digest)
-    checked = " and matches the digest" if report.digest_checked else ""
-    output.info(f"ok: {report.checked} events verified{checked}")
+    with service.open(db) as lg, progress_bar("verifying") as update:
+        report = lg.verify(digest=digest, progress=update)
+    for warning in report["warnings"]:
+        output.warn(warning)
+    if not report["ok"]:
+        first = report["breaks"][0]
+        raise service.IntegrityError(
+            f"chain broken at position {first['position']}: {first['reason']}"
+        )
+    print(report["digest"])
+    checked = " and matches the digest" if report["digest_checked"] else ""
+    output.info(f"ok: {report['checked']} events verified{checked}")
 
 
 def log(
@@ -231,11 +220,11 @@ def log(
 
     Example: ledger log --type ClaimDenied --format jsonl
     """
+    import ledger.service as service
     from ledger.cli.render import log_rows
-    from ledger.service import opened
 
-    with opened(db) as ledger:
-        events = list(ledger.store.read_after(after, claim_id=claim, type=type_, limit=limit))
+    with service.open(db) as lg:
+        events = lg.log(claim=claim, type=type_, after=after, limit=limit)
     log_rows(events, fmt)
 
 
@@ -244,14 +233,12 @@ def seed(db: DbOpt = None) -> None:
 
     Example: ledger seed && ledger claim show wagner-pantsir-s1-to-hezbollah --as-of 2023-11-10
     """
-    from ledger.service import import_events, iter_lines, opened, parse_events, seed_files
+    import ledger.service as service
 
-    with opened(db) as ledger:
-        for path in seed_files():
-            with path.open("rb") as stream:
-                events = parse_events(iter_lines(stream))
-            report = import_events(ledger, events)
-            output.info(f"seed {path.name}: {report.added} added, {report.skipped} skipped")
+    with service.open(db) as lg:
+        reports = lg.seed()
+    for report in reports:
+        output.info(f"seed {report['file']}: {report['added']} added, {report['skipped']} skipped")
 
 
 def info(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
@@ -259,10 +246,10 @@ def info(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
 
     Example: ledger info --db postgresql://analyst@db.example/ledger
     """
-    from ledger.service import describe_ledger, opened
+    import ledger.service as service
 
-    with opened(db) as ledger:
-        facts = describe_ledger(ledger)
+    with service.open(db) as lg:
+        facts = lg.info()
     if output.write_structured(fmt.value, facts, [facts]):
         return
     rows = list(facts.items())

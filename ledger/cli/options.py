@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Optional
+from collections.abc import Iterable
+from typing import Annotated, Any, Optional
 
 import typer
+
+
+def choices(name: str, values: Iterable[str]) -> Any:
+    """A str Enum for a Typer option, built from one of the domain's tuples of choices."""
+    return Enum(name, {v.replace("-", "_"): v for v in values}, type=str)
 
 
 class Format(str, Enum):

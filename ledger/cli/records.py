@@ -21,7 +21,7 @@ ReasonOpt = Annotated[str, typer.Option(help="Why the record was wrong.")]
 def _changes(sets: list[str], unsets: list[str], occurred_at: str | None) -> dict[str, Any]:
     import orjson
 
-    from ledger.domain.errors import InvalidInput
+    from ledger.service import InvalidInput
 
     changes: dict[str, Any] = {}
     for item in sets:

@@ -32,6 +32,18 @@ __all__ = [
 ]
 
 #: The actor field of each type (None: the type has no actor; its items carry `actor: null`).
+#: Every status of a claim, in the order of precedence of the rules that give them.
+STATUSES = (
+    "confirmed",
+    "refuted",
+    "unasserted",
+    "retracted",
+    "disputed",
+    "corroborated",
+    "asserted",
+    "reported",
+)
+
 ACTOR_FIELD: dict[str, str | None] = {
     "ClaimMade": "claimant",
     "ClaimDenied": "denier",

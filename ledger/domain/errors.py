@@ -6,8 +6,6 @@ from __future__ import annotations
 class LedgerError(Exception):
     """A user-facing failure: the message names the value and the way out."""
 
-    exit_code = 1
-
 
 class InvalidInput(LedgerError):
     """Input refused at the boundary; names the line (when known), the field and the reason."""

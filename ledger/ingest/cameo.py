@@ -54,7 +54,3 @@ def short_description(code: str) -> str | None:
             return description[: -len(suffix)]
     return description
 
-
-def root_code(code: str) -> str:
-    """The two-digit root of a CAMEO code (`"0332"` -> `"03"`)."""
-    return code.strip()[:2]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.domain.errors import InvalidInput
-
 _KINDS = {
     "claimants": "claimant",
     "denials": "denial",
@@ -14,33 +12,6 @@ _KINDS = {
     "sanctions": "sanction",
     "links": "link",
 }
-
-
-def parse_basis_spec(text: str) -> dict[str, Any]:
-    """`2023-11-10`, `@42`, `head`, or `as-of=T,known-at=T|@N,certain` into resolve_basis kwargs."""
-    spec: dict[str, Any] = {"as_of": None, "known_at": None, "certain": False}
-    text = text.strip()
-    if text in ("", "head", "now"):
-        return spec
-    for part in (p.strip() for p in text.split(",")):
-        name, sep, value = part.partition("=")
-        if part == "certain":
-            spec["certain"] = True
-        elif sep and name in ("as-of", "as_of"):
-            spec["as_of"] = value
-        elif sep and name in ("known-at", "known_at"):
-            spec["known_at"] = value
-        elif not sep and part.startswith("@"):
-            spec["known_at"] = part
-        elif not sep:
-            spec["as_of"] = part
-        else:
-            raise InvalidInput(
-                f"'{part}' is not part of a basis: write a world time (2023-11-10), a position "
-                "(@42), or as-of=T,known-at=T|@N,certain",
-                field="basis",
-            )
-    return spec
 
 
 def _events(answer: dict[str, Any] | None) -> dict[str, dict[str, Any]]:

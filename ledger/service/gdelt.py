@@ -1,8 +1,8 @@
-"""GDELT 2.0 exports -> validated events, and their atomic import (issue 6).
+"""The GDELT use case: GDELT 2.0 exports -> validated events, and their atomic import.
 
 The mapping itself is `ledger.ingest.gdelt` (pure); this module streams a file through it,
 validates each mapped line exactly as an NDJSON line would be validated, orders the events by
-GDELT's own ingest time and hands them to `ledger.service.import_events`, so a GDELT import is
+GDELT's own ingest time and hands them to `ledger.service.log.import_events`, so a GDELT import is
 atomic and idempotent in the same way as an NDJSON import.
 
 Transaction time is always GDELT's (`DATEADDED`, `MentionTimeDate`): that is what lets
@@ -36,7 +36,8 @@ from ledger.ingest.gdelt import (
     read_gdelt_mentions,
     recorded_at,
 )
-from ledger.service import ImportReport, Ledger, import_events
+from ledger.service.ledger import Ledger
+from ledger.service.log import ImportReport, import_events, report_json
 from ledger.store.port import EventStore
 
 Progress = Callable[[int, int | None], None]
@@ -156,6 +157,46 @@ def load_gdelt_mentions(
             flush()
     flush()
     return MentionLoad(_in_recorded_order(events), rows, unknown, own, repeated)
+
+
+FORMATS = ("gdelt", "gdelt-mentions")
+
+
+def import_gdelt_file(
+    ledger: Ledger,
+    source: Any,
+    *,
+    kind: str = "gdelt",
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Import a GDELT events or mentions export; the report counts what was left out, and why.
+
+    A GDELT import always keeps GDELT's own ingest times (DATEADDED, MentionTimeDate) as
+    recorded_at: that is the point of importing it.
+    """
+    from ledger.service.log import _read_source
+
+    kind = kind.strip().lower()
+    if kind not in FORMATS:
+        raise InvalidInput(
+            f"unknown input format {kind!r}; expected ndjson, {', '.join(FORMATS)}", field="from"
+        )
+    stream, owned = _read_source(source)
+    try:
+        if kind == "gdelt":
+            events = load_gdelt_events(stream, progress=progress)
+            report = report_json(import_gdelt(ledger, events, dry_run=dry_run))
+            return {"kind": kind, "rows": len(events), **report}
+        loaded = load_gdelt_mentions(stream, ledger.store, progress=progress)
+        report = report_json(import_gdelt(ledger, loaded.events, dry_run=dry_run))
+        return {
+            "kind": kind, "rows": loaded.rows, **report, "unknown": loaded.unknown,
+            "own_source": loaded.own_source, "repeated": loaded.repeated,
+        }
+    finally:
+        if owned:
+            stream.close()
 
 
 def import_gdelt(ledger: Ledger, events: list[NewEvent], *, dry_run: bool = False) -> ImportReport:

@@ -18,18 +18,6 @@ from ledger.domain.view import FoldRow, LogEvent, apply_errata, visible_events
 from ledger.projections.snapshot import Snapshot, answer_at, has_certain_timeline, status_at
 from ledger.store.port import EventStore
 
-STATUSES = (
-    "confirmed",
-    "refuted",
-    "unasserted",
-    "retracted",
-    "disputed",
-    "corroborated",
-    "asserted",
-    "reported",
-)
-
-
 @dataclass(frozen=True, slots=True)
 class Basis:
     """The pair of cut-offs a question is asked at, resolved against one log."""
@@ -240,9 +228,6 @@ class Asker:
         answer["basis"] = dict(self._basis_json)
         return answer
 
-    def project(self, claim_id: str, events: list[StoredEvent]) -> dict[str, Any] | None:
-        return self.answer(claim_id, events)
-
 
 def show_claim(
     store: EventStore,
@@ -411,3 +396,72 @@ def _erratum_json(a: Any) -> dict[str, Any]:
         "data_before": a.data_before,
         "data_after": a.data_after,
     }
+
+
+def parse_basis_spec(text: str) -> dict[str, Any]:
+    """`2023-11-10`, `@42`, `head`, or `as-of=T,known-at=T|@N,certain` into resolve_basis kwargs."""
+    spec: dict[str, Any] = {"as_of": None, "known_at": None, "certain": False}
+    text = text.strip()
+    if text in ("", "head", "now"):
+        return spec
+    for part in (p.strip() for p in text.split(",")):
+        name, sep, value = part.partition("=")
+        if part == "certain":
+            spec["certain"] = True
+        elif sep and name in ("as-of", "as_of"):
+            spec["as_of"] = value
+        elif sep and name in ("known-at", "known_at"):
+            spec["known_at"] = value
+        elif not sep and part.startswith("@"):
+            spec["known_at"] = part
+        elif not sep:
+            spec["as_of"] = part
+        else:
+            raise InvalidInput(
+                f"'{part}' is not part of a basis: write a world time (2023-11-10), a position "
+                "(@42), or as-of=T,known-at=T|@N,certain",
+                field="basis",
+            )
+    return spec
+
+
+def diff_bases(
+    store: EventStore,
+    from_: str,
+    to: str,
+    *,
+    tz: ZoneInfo | None = None,
+    snapshots: Snapshots | None = None,
+) -> Any:
+    """What changed between two bases written as `ledger diff` takes them."""
+    from ledger.projections.diff import diff_answers
+    from ledger.service.ledger import Answer
+
+    bases = [resolve_basis(store, tz=tz, **parse_basis_spec(text)) for text in (from_, to)]
+    before, after = (list_claims(store, b, tz=tz, snapshots=snapshots) for b in bases)
+    answer = Answer(
+        {
+            "from_basis": bases[0].to_json(),
+            "to_basis": bases[1].to_json(),
+            "changes": diff_answers(before, after),
+        }
+    )
+    answer.bases = bases
+    return answer
+
+
+def read_log(
+    store: EventStore,
+    *,
+    claim: str | None = None,
+    type: str | None = None,
+    after: int = 0,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """The global log after a position, as full envelopes."""
+    from ledger.codec import envelope_dict
+
+    return [
+        envelope_dict(e)
+        for e in store.read_after(after, claim_id=claim, type=type, limit=limit)
+    ]

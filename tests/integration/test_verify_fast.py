@@ -19,7 +19,7 @@ import orjson
 import pytest
 from sqlalchemy import Connection, delete, insert, select, text, update
 
-from ledger import verify_sql as verify_sql_module
+from ledger.store.sql import verify as verify_sql_module
 from ledger.verify import (
     ChainState,
     VerifyReport,

@@ -13,7 +13,6 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from ledger.store.sql.sqlite_file import SQLITE_BUSY_TIMEOUT_S, prepare_sqlite_file
-from ledger.store.sql.urls import redact
 
 # pg_advisory_xact_lock takes a bigint; this one is the ledger's (ASCII "ledger01").
 PG_WRITE_LOCK_KEY = 0x6C65646765723031
@@ -171,6 +170,3 @@ def driver_write_transaction(engine: Engine) -> Iterator[Any]:
             raise
         dbapi.commit()
 
-
-def describe(engine: Engine) -> str:
-    return redact(engine.url)

@@ -1,0 +1,9 @@
+"""Placeholder: the commands of this group are being built."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `ledger` application."""

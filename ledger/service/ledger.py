@@ -1,0 +1,328 @@
+"""`Ledger`: one open ledger, and one method per question or command.
+
+The CLI, the web view and scripts all call these methods; each returns the plain JSON-ready
+value that `--format json` prints, so every front end agrees by construction. Keyword
+arguments are named after the CLI's options (`as_of`, `known_at`, `certain`, `tz`, ...).
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from ledger.store.port import EventStore
+
+Progress = Callable[[int, int | None], None]
+Zone = ZoneInfo | str | None
+
+
+class Answers(builtins.list):  # type: ignore[type-arg]
+    """A list of answers that also carries the basis it was asked at (for titles)."""
+
+    basis: Any = None
+
+
+class Answer(dict):  # type: ignore[type-arg]
+    """A JSON object that also carries what a renderer needs beyond it (e.g. `added`)."""
+
+    added: bool = True
+    bases: Any = None
+
+
+class Ledger:
+    """An open ledger: the store (and engine, when SQL) and the questions asked of it."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        engine: Any = None,
+        url: str = "memory",
+        snapshots: Any = None,
+        *,
+        tz: Zone = None,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.url = url
+        self.snapshots = snapshots  # the persisted projection (SQL ledgers); None: fold the log
+        self.tz = tz
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _zone(self, tz: Zone) -> ZoneInfo | None:
+        from ledger.domain.time import load_zone
+
+        chosen = self.tz if tz is None else tz
+        if chosen is None or isinstance(chosen, ZoneInfo):
+            return chosen
+        return load_zone(chosen)
+
+    def _basis(self, as_of: str | None, known_at: str | None, certain: bool, tz: Zone) -> Any:
+        from ledger.service.questions import resolve_basis
+
+        return resolve_basis(
+            self.store, as_of=as_of, known_at=known_at, certain=certain, tz=self._zone(tz)
+        )
+
+    # -- writing ------------------------------------------------------------------------
+
+    def import_ndjson(
+        self,
+        source: IO[bytes] | str | Path | bytes,
+        *,
+        tz: Zone = None,
+        keep_recorded_at: bool = False,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Validate every line, then append them all atomically; idempotent by event_id."""
+        from ledger.service.log import load_ndjson
+
+        return load_ndjson(
+            self, source, tz=self._zone(tz), keep_recorded_at=keep_recorded_at,
+            dry_run=dry_run, progress=progress,
+        )
+
+    def append(
+        self,
+        source: IO[bytes] | str | Path | bytes,
+        *,
+        tz: Zone = None,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Append NDJSON events as given, all or nothing (recorded now)."""
+        return self.import_ndjson(source, tz=tz, dry_run=dry_run, progress=progress)
+
+    def import_gdelt(
+        self,
+        source: IO[bytes] | str | Path,
+        *,
+        kind: str = "gdelt",
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Import a GDELT 2.0 events (`gdelt`) or mentions (`gdelt-mentions`) export."""
+        from ledger.service.gdelt import import_gdelt_file
+
+        return import_gdelt_file(self, source, kind=kind, dry_run=dry_run, progress=progress)
+
+    def record(
+        self,
+        type: str,
+        claim_id: str | None = None,
+        *,
+        data: dict[str, Any],
+        occurred_at: str | None = None,
+        expect_version: int | None = None,
+        recorded_by: str | None = None,
+        actor_id: str | None = None,
+        new_claim: bool = False,
+        tz: Zone = None,
+    ) -> Answer:
+        """Append one event (a CLI single-event command); returns its stored envelope.
+
+        `.added` on the answer is False when the same event was already stored.
+        """
+        from ledger.service.log import record_event
+
+        return record_event(
+            self, type, claim_id, data=data, occurred_at=occurred_at,
+            expect_version=expect_version, recorded_by=recorded_by, actor_id=actor_id,
+            new_claim=new_claim, tz=self._zone(tz),
+        )
+
+    def seed(self) -> list[dict[str, Any]]:
+        """Load the bundled seed events (idempotent); one report per seed file."""
+        from ledger.service.log import load_seeds
+
+        return load_seeds(self)
+
+    def export(
+        self,
+        out: IO[bytes],
+        *,
+        claim: str | None = None,
+        after: int = 0,
+        progress: Progress | None = None,
+    ) -> int:
+        """Write every event's full envelope as NDJSON in position order; returns the count."""
+        from ledger.service.log import export_events
+
+        tick = None if progress is None else (lambda n: progress(n, None))
+        return export_events(self, out, after=after, claim_id=claim, progress=tick)
+
+    def replay(self, *, progress: Progress | None = None) -> dict[str, Any]:
+        """Rebuild the projection tables from the log; the result is identical."""
+        from ledger.service.integrity import replay
+
+        return replay(self, progress=progress)
+
+    # -- questions ----------------------------------------------------------------------
+
+    def basis(
+        self,
+        *,
+        as_of: str | None = None,
+        known_at: str | None = None,
+        certain: bool = False,
+        tz: Zone = None,
+    ) -> dict[str, Any]:
+        """The basis as resolved now (position and head hash), for permalinks."""
+        return self._basis(as_of, known_at, certain, tz).to_json()  # type: ignore[no-any-return]
+
+    def show(
+        self,
+        claim: str,
+        *,
+        as_of: str | None = None,
+        known_at: str | None = None,
+        certain: bool = False,
+        tz: Zone = None,
+    ) -> dict[str, Any]:
+        """One claim at a basis: the object of `claim show -f json`."""
+        from ledger.service.questions import show_claim
+
+        zone = self._zone(tz)
+        basis = self._basis(as_of, known_at, certain, zone)
+        return show_claim(self.store, claim, basis, zone, self.snapshots)
+
+    def list(
+        self,
+        *,
+        as_of: str | None = None,
+        known_at: str | None = None,
+        certain: bool = False,
+        status: str | None = None,
+        actor: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        tz: Zone = None,
+    ) -> Answers:
+        """Every claim at a basis, in claim-id order (`claim list -f json`)."""
+        from ledger.service.questions import list_claims
+
+        zone = self._zone(tz)
+        basis = self._basis(as_of, known_at, certain, zone)
+        found = list_claims(
+            self.store, basis, status_filter=status, actor=actor, tz=zone,
+            snapshots=self.snapshots,
+        )
+        answers = Answers(found[offset:] if limit is None else found[offset : offset + limit])
+        answers.basis = basis
+        return answers
+
+    def history(self, claim: str, *, tz: Zone = None) -> builtins.list[dict[str, Any]]:
+        """Every event of a claim with both times and what each erratum changed."""
+        from ledger.service.questions import claim_history
+
+        return claim_history(self.store, claim, tz=self._zone(tz))
+
+    def log(
+        self,
+        *,
+        claim: str | None = None,
+        type: str | None = None,
+        after: int = 0,
+        limit: int | None = None,
+    ) -> builtins.list[dict[str, Any]]:
+        """The global log in position order, as full envelopes."""
+        from ledger.service.questions import read_log
+
+        return read_log(self.store, claim=claim, type=type, after=after, limit=limit)
+
+    def diff(self, *, from_: str = "head", to: str = "head", tz: Zone = None) -> Answer:
+        """What changed between two bases, claim by claim (`diff -f json`)."""
+        from ledger.service.questions import diff_bases
+
+        return diff_bases(self.store, from_, to, tz=self._zone(tz), snapshots=self.snapshots)
+
+    def why(
+        self,
+        claim: str,
+        *,
+        as_of: str | None = None,
+        known_at: str | None = None,
+        certain: bool = False,
+        tz: Zone = None,
+    ) -> dict[str, Any]:
+        """Why the claim has its status at the basis: the deciding rule and events."""
+        from ledger.service.explain import why
+
+        return why(self, claim, as_of=as_of, known_at=known_at, certain=certain, tz=self._zone(tz))
+
+    def timeline(
+        self, claim: str, *, known_at: str | None = None, tz: Zone = None
+    ) -> dict[str, Any]:
+        """The claim's status over world time and over ledger time."""
+        from ledger.service.explain import timeline
+
+        return timeline(self, claim, known_at=known_at, tz=self._zone(tz))
+
+    def search(
+        self,
+        text: str,
+        *,
+        as_of: str | None = None,
+        known_at: str | None = None,
+        certain: bool = False,
+        claim: str | None = None,
+        type: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        tz: Zone = None,
+    ) -> builtins.list[dict[str, Any]]:
+        """Full-text search over what the ledger held at the basis, best first."""
+        from ledger.service.search import search
+
+        return search(
+            self, text, as_of=as_of, known_at=known_at, certain=certain, claim=claim,
+            type=type, limit=limit, offset=offset, tz=self._zone(tz),
+        )
+
+    def actor(
+        self, actor_id: str, *, as_of: str | None = None, known_at: str | None = None,
+        certain: bool = False, tz: Zone = None,
+    ) -> dict[str, Any]:
+        """An actor, its names at the basis, and every claim where it appears, by role."""
+        from ledger.service.actors import show_actor
+
+        return show_actor(
+            self, actor_id, as_of=as_of, known_at=known_at, certain=certain, tz=self._zone(tz)
+        )
+
+    def actors(
+        self, *, as_of: str | None = None, known_at: str | None = None, tz: Zone = None
+    ) -> builtins.list[dict[str, Any]]:
+        """Every registered actor at the basis."""
+        from ledger.service.actors import list_actors
+
+        return list_actors(self, as_of=as_of, known_at=known_at, tz=self._zone(tz))
+
+    # -- integrity ----------------------------------------------------------------------
+
+    def verify(
+        self, *, digest: str | None = None, progress: Progress | None = None
+    ) -> dict[str, Any]:
+        """Recompute the chain and check the invariants; `ok` false names the first break."""
+        from ledger.service.integrity import verify
+
+        return verify(self, digest=digest, progress=progress)
+
+    def info(self) -> dict[str, Any]:
+        """Where the ledger is (password hidden), its schema revision, head and size."""
+        from ledger.service.integrity import describe_ledger
+
+        return describe_ledger(self)
