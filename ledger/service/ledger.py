@@ -23,6 +23,7 @@ class Answers(builtins.list):  # type: ignore[type-arg]
     """A list of answers that also carries the basis it was asked at (for titles)."""
 
     basis: Any = None
+    total: int | None = None  # how many there are in all, before limit/offset (web paging)
 
 
 class Answer(dict):  # type: ignore[type-arg]
@@ -222,6 +223,7 @@ class Ledger:
         )
         answers = Answers(found[offset:] if limit is None else found[offset : offset + limit])
         answers.basis = basis
+        answers.total = len(found)
         return answers
 
     def history(self, claim: str, *, tz: Zone = None) -> builtins.list[dict[str, Any]]:
