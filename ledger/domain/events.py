@@ -20,7 +20,7 @@ import rfc8785
 from ledger.domain.errors import InvalidInput
 from ledger.domain.jsonline import check_json_value, json_kind
 from ledger.domain.model import ERRATA_TYPES, Interval, NewEvent
-from ledger.domain.time import parse_instant, parse_occurred
+from ledger.domain.time import parse_instant, parse_occurred, resolved_occurred_text
 
 CURRENT_SCHEMA_VERSION = 1
 
@@ -275,6 +275,7 @@ def _validate(obj: object, line: int | None, tz: ZoneInfo | None, keep: bool) ->
             data = upcast(spec.type, version, data)
     validate_data(spec.type, data, tz=tz)
     data = _normalised_ids(spec, data)
+    data = _resolved_correction_time(data, tz)
 
     metadata = obj.get("metadata", {})
     if not isinstance(metadata, dict):
@@ -401,6 +402,20 @@ _OBJECT_KEYS = {  # sub-field -> required
     "source": {"name": True, "url": False, "published_at": False},
     "proposition": {"subject": True, "predicate": True, "object": True, "about": False},
 }
+
+
+def _resolved_correction_time(data: Any, tz: ZoneInfo | None) -> Any:
+    """A correction's new `occurred_at` as its writer meant it, whatever zone reads it later."""
+    changes = data.get("changes") if isinstance(data, dict) else None
+    if tz is None or not isinstance(changes, dict):
+        return data
+    value = changes.get("occurred_at")
+    if not isinstance(value, str):
+        return data
+    text = resolved_occurred_text(value, tz, field="data.changes.occurred_at")
+    if text == value:
+        return data
+    return {**data, "changes": {**changes, "occurred_at": text}}
 
 
 def _changes(value: Any, path: str) -> None:

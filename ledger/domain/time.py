@@ -153,6 +153,28 @@ def _parse_cached(text: str, tz: ZoneInfo | None, field: str, _cutoff: bool) -> 
     return _span(value, tz, field, text, _cutoff)
 
 
+def resolved_occurred_text(value: str, tz: ZoneInfo | None, *, field: str) -> str:
+    """The text of a stored `occurred_at` whose meaning no reader's zone can change.
+
+    A correction keeps its `occurred_at` as text; written under a zone, a date or an
+    offset-less time is rewritten as the exact UTC interval it meant to its writer. Readers
+    then apply stored corrections in UTC, so every zone gets the same answer from one log.
+    """
+    interval = parse_occurred(value, tz, field=field)
+    if tz is not None:
+        try:
+            same = parse_occurred(value, None, field=field) == interval
+        except InvalidInput:
+            same = False
+        if not same:
+            return f"{format_instant(interval.start)}/{format_instant(interval.end - 1)}"
+    return value
+
+
+#: The zone stored corrections are read in: their text is resolved when written.
+STORED_ZONE = ZoneInfo("UTC")
+
+
 def parse_cutoff(text: str, tz: ZoneInfo | None = None, *, field: str = "as_of") -> int:
     """The exclusive instant E a cut-off means: the end of the period written."""
     if "/" in text:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from ledger.domain.errata import apply_correction
 from ledger.domain.events import effective_data
 from ledger.domain.model import ERRATA_TYPES, Interval, JSONObject, StoredEvent
+from ledger.domain.time import STORED_ZONE
 
 __all__ = [
     "AppliedErratum",
@@ -104,12 +104,12 @@ class Corrections:
 
 
 def apply_errata(
-    events: Sequence[LogEvent], *, position: int, tz: ZoneInfo | None = None
+    events: Sequence[LogEvent], *, position: int
 ) -> Corrections:
     """Steps 1-2: keep `position <= P`, then apply the errata among them in position order."""
     applied: list[AppliedErratum] = []
     skipped: list[str] = []
-    survivors = _correct(events, position, tz, applied, skipped)
+    survivors = _correct(events, position, applied, skipped)
     return Corrections(tuple(_as_corrected(e) for e in survivors), tuple(applied), tuple(skipped))
 
 
@@ -119,16 +119,15 @@ def visible_events(
     position: int,
     as_of: int | None,
     certain: bool,
-    tz: ZoneInfo | None = None,
 ) -> list[ViewEvent]:
     """The kept world events of one claim at basis (`position`, `as_of`) in fold order.
 
     `as_of` is the exclusive instant E (None: no world-time cut-off, nothing tentative).
-    `tz` only matters for corrections whose `occurred_at` has no offset; pass the zone the
-    ledger was written with so every reader moves the event to the same instant.
+    A correction's `occurred_at` was resolved when it was written, so no reader's zone
+    applies to it.
     """
     kept: list[ViewEvent] = []
-    for c in _correct(events, position, tz, None, None):
+    for c in _correct(events, position, None, None):
         corrected_by: tuple[str, ...] = ()
         if isinstance(c, CorrectedEvent):
             s, start, end = c.stored, c.occurred.start, c.occurred.end
@@ -165,7 +164,6 @@ def visible_events(
 def _correct(
     events: Sequence[LogEvent],
     position: int,
-    tz: ZoneInfo | None,
     applied: list[AppliedErratum] | None,
     skipped: list[str] | None,
 ) -> Sequence[LogEvent | CorrectedEvent]:
@@ -199,7 +197,7 @@ def _correct(
             del current[target.stored.event_id]
         else:
             changes = event.data.get("changes") or {}
-            data, occurred = apply_correction(target.data, target.occurred, changes, tz)
+            data, occurred = apply_correction(target.data, target.occurred, changes, STORED_ZONE)
             after = CorrectedEvent(
                 target.stored, occurred, data, (*target.corrected_by, event.event_id)
             )

@@ -191,9 +191,7 @@ class Asker:
 
     def view(self, events: Sequence[LogEvent]) -> list[Any]:
         b = self.basis
-        return visible_events(
-            events, position=b.position, as_of=b.as_of, certain=b.certain, tz=self.tz
-        )
+        return visible_events(events, position=b.position, as_of=b.as_of, certain=b.certain)
 
     def status_of(self, claim_id: str) -> str | None:
         if claim_id not in self._status:
@@ -352,7 +350,7 @@ def claim_history(
     events = store.read_claim(claim_id)
     if not events:
         raise NotFoundError(f"no claim '{claim_id}' in the ledger; see `ledger claim list`")
-    corrections = apply_errata(events, position=events[-1].position, tz=tz)
+    corrections = apply_errata(events, position=events[-1].position)
     effects = {a.event_id: a for a in corrections.errata}
     rows = []
     for e in events:

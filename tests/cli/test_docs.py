@@ -67,3 +67,47 @@ def test_every_command_has_help_with_an_example_and_appears_in_the_readme(comman
     assert f"ledger {command}" in text or (
         sub and re.search(rf"ledger {group} [^`]*\b{sub}\b", text)
     ), f"`ledger {command}` is not in the README"
+
+
+EVENTS_DOC = README.parent / "docs" / "events.md"
+
+
+def _sections(text: str) -> dict[str, str]:
+    parts = re.split(r"^### (\w+)\s*$", text, flags=re.M)
+    return {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+
+
+def test_the_event_reference_documents_every_type_and_field_of_the_catalogue() -> None:
+    from ledger.domain.events import CATALOGUE
+
+    sections = _sections(EVENTS_DOC.read_text())
+    assert set(CATALOGUE) <= set(sections), set(CATALOGUE) - set(sections)
+    for name, spec in CATALOGUE.items():
+        for field in spec.fields:
+            assert f"| `{field}` |" in sections[name], f"{name}.{field} is not documented"
+
+
+def test_every_example_in_the_event_reference_is_accepted() -> None:
+    from ledger.domain.events import validate_event
+    from ledger.domain.jsonline import parse_json_line
+
+    sections = _sections(EVENTS_DOC.read_text())
+    for name, body in sections.items():
+        examples = re.findall(r"```json\n(.+?)\n```", body, re.S)
+        assert examples, f"{name} has no example"
+        for example in examples:
+            event = validate_event(parse_json_line(example.encode(), 1), line=1)
+            assert event.type == name
+
+
+def test_the_readme_library_example_runs_as_written(tmp_path: Path, monkeypatch) -> None:
+    block = re.search(r"```python\n(import ledger\n.+?)```", README.read_text(), re.S)
+    assert block is not None, "the README has no library example"
+    code = block.group(1)
+    (tmp_path / "events.ndjson").write_bytes(
+        (README.parent / "seeds" / "alarabiya-wagner-air-defense.ndjson").read_bytes()
+    )
+    monkeypatch.chdir(tmp_path)
+    scope: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
+    assert (tmp_path / "my.db").exists()
