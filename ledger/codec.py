@@ -16,11 +16,10 @@ import orjson
 import rfc8785
 
 from ledger.domain.model import StoredEvent
-from ledger.domain.time import END_OF_TIME, MIN_US, format_instant
+from ledger.domain.time import format_instant
 
 HASH_DOMAIN = b"ledger/v1\x00"
 _MAX_SAFE = 2**53 - 1
-_MIN_US, _END_OF_TIME = MIN_US, END_OF_TIME
 
 
 def new_salt() -> str:
@@ -152,10 +151,10 @@ def chained_hash(
                     "data_hash": sha256(bytes.fromhex(salt) + canonical_json(data)).hexdigest(),
                     "event_id": event_id,
                     "metadata": meta,
-                    "occurred_from": instant_text(occurred_from),
-                    "occurred_to": instant_text(occurred_to),
+                    "occurred_from": format_instant(occurred_from),
+                    "occurred_to": format_instant(occurred_to),
                     "position": position,
-                    "recorded_at": instant_text(recorded_at),
+                    "recorded_at": format_instant(recorded_at),
                     "schema_version": schema_version,
                     "type": type,
                     "version": version,
@@ -218,50 +217,6 @@ def _reference_envelope(
             "metadata": metadata,
         }
     )
-
-
-# -- instants as the envelope writes them ------------------------------------------------------
-
-_DAYS: dict[int, str] = {}
-_TIMES_OF_DAY: dict[int, str] = {}
-_SECONDS: dict[int, str] = {}
-_KEPT = 32_768  # entries per cache (a few MB at most); then it starts afresh
-
-
-def instant_text(us: int) -> str:
-    """`format_instant(us)`, byte for byte, at a fraction of its cost.
-
-    Three instants per event are formatted on every hash. Seconds repeat (all events of one
-    append share recorded_at), dates and times of day repeat more: each level is cached.
-    Anything outside the ordinary range (END_OF_TIME, a non-integer) goes through
-    `format_instant` itself.
-    """
-    if builtins_type(us) is not int or not _MIN_US <= us < _END_OF_TIME:
-        return format_instant(us)
-    second, micro = divmod(us, 1_000_000)
-    head = _SECONDS.get(second)
-    if head is None:
-        # Inline, not a helper: with second-precision times most seconds are new.
-        days, of_day = divmod(second, 86_400)
-        day = _DAYS.get(days)
-        if day is None:
-            day = _remember(_DAYS, days, format_instant(days * 86_400_000_000)[:10])
-        clock = _TIMES_OF_DAY.get(of_day)
-        if clock is None:
-            clock = _TIMES_OF_DAY[of_day] = format_instant(of_day * 1_000_000)[11:19]
-        if len(_SECONDS) >= _KEPT:
-            _SECONDS.clear()
-        head = _SECONDS[second] = f"{day}T{clock}"
-    if micro:
-        return f"{head}.{micro:06d}Z"
-    return head + ".000000Z"
-
-
-def _remember(cache: dict[int, str], key: int, text: str) -> str:
-    if len(cache) >= _KEPT:
-        cache.clear()
-    cache[key] = text
-    return text
 
 
 def hash_of(event: StoredEvent) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ledger.domain.events import CATALOGUE
 from ledger.domain.model import ERRATA_TYPES
-from ledger.domain.time import MAX_US, MIN_US, US_PER_DAY, format_instant
+from ledger.domain.time import format_instant
 from ledger.domain.view import ViewEvent
 
 __all__ = [
@@ -69,32 +69,6 @@ def actor_key(name: str) -> str:
     """How actors and origins compare: Unicode NFC, then `str.casefold()`."""
     # Cached: the same few actors recur across millions of events.
     return unicodedata.normalize("NFC", name).casefold()
-
-
-@lru_cache(maxsize=65_536)
-def _day_prefix(days: int) -> str:
-    return format_instant(days * US_PER_DAY)[:11]  # "YYYY-MM-DDT"
-
-
-def _instant(us: int) -> str:
-    """`format_instant`, faster: replay formats two instants per event of the log.
-
-    Only the date part is cached (instants are mostly distinct, dates are not); the time of
-    day is plain integer arithmetic.
-    """
-    if not MIN_US <= us <= MAX_US:
-        return format_instant(us)  # END_OF_TIME has its own text
-    days, rest = divmod(us, US_PER_DAY)
-    seconds, micro = divmod(rest, 1_000_000)
-    clock = _CLOCK.get(seconds)
-    if clock is None:
-        minutes, second = divmod(seconds, 60)
-        clock = _CLOCK[seconds] = f"{minutes // 60:02d}:{minutes % 60:02d}:{second:02d}."
-    return _day_prefix(days) + clock + (f"{micro:06d}Z" if micro else "000000Z")
-
-
-# "HH:MM:SS." by second of the day: at most 86,400 short strings, filled as met.
-_CLOCK: dict[int, str] = {}
 
 
 # An assertion as status needs it: (fold index, claimant key, origin key, on the record).
@@ -356,8 +330,8 @@ def render(
         "sanctions": sanctions,
         "links": links,
         "event_count": state.event_count,
-        "first_occurred_at": None if first is None else _instant(first),
-        "last_occurred_at": None if last is None else _instant(last),
+        "first_occurred_at": None if first is None else format_instant(first),
+        "last_occurred_at": None if last is None else format_instant(last),
         "tentative": state.tentative,
     }
 
@@ -377,8 +351,8 @@ def _item(event: ViewEvent) -> dict[str, Any]:
     actor_field = ACTOR_FIELD.get(event.type)
     item: dict[str, Any] = {
         "actor": data.get(actor_field) if actor_field else None,
-        "occurred_from": _instant(event.occurred_from),
-        "occurred_to": _instant(event.occurred_to),
+        "occurred_from": format_instant(event.occurred_from),
+        "occurred_to": format_instant(event.occurred_to),
         "tentative": event.tentative,
         "event_id": event.event_id,
         "source": data.get("source"),

@@ -62,8 +62,7 @@ END_OF_TIME = MAX_US + 1
 _END_OF_TIME_TEXT = "10000-01-01T00:00:00.000000Z"
 
 
-def format_instant(us: int) -> str:
-    """`YYYY-MM-DDTHH:MM:SS.ffffffZ`: the one time format of exports, hashes and answers."""
+def _plain_instant(us: int) -> str:
     if us == END_OF_TIME:
         return _END_OF_TIME_TEXT
     days, rest = divmod(us, US_PER_DAY)
@@ -75,9 +74,28 @@ def format_instant(us: int) -> str:
 
 @lru_cache(maxsize=65_536)
 def _day_text(days: int) -> str:
-    # Hashing and export format three times per event; the dates repeat, the arithmetic not.
     d = date.fromordinal(days + _EPOCH_ORDINAL)
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+
+
+# "YYYY-MM-DDTHH:MM:SS" by whole second. Hashing, replay and export format several instants
+# per event and the seconds repeat (a batch shares its recorded_at, news its dates), so the
+# text up to the second is cached; the cache starts afresh when it is full.
+_SECONDS: dict[int, str] = {}
+_KEPT = 65_536
+
+
+def format_instant(us: int) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.ffffffZ`: the one time format of exports, hashes and answers."""
+    if type(us) is not int or not MIN_US <= us < END_OF_TIME:
+        return _plain_instant(us)
+    second, micro = divmod(us, US_PER_SECOND)
+    head = _SECONDS.get(second)
+    if head is None:
+        if len(_SECONDS) >= _KEPT:
+            _SECONDS.clear()
+        head = _SECONDS[second] = _plain_instant(second * US_PER_SECOND)[:19]
+    return f"{head}.{micro:06d}Z" if micro else head + ".000000Z"
 
 
 _INSTANT = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})Z")

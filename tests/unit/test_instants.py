@@ -1,4 +1,4 @@
-"""Instants in answers: the fast formatter of list items against a datetime model."""
+"""Instants in answers: the one instant formatter against a datetime model."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.domain.claims import _instant
+from ledger.domain.time import format_instant as _instant
 
 EPOCH = datetime(1970, 1, 1)
 FIRST_US = (datetime(1, 1, 1) - EPOCH) // timedelta(microseconds=1)

@@ -14,7 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ledger import codec
-from ledger.codec import canonical_json, chained_hash, event_hash, hash_of, instant_text
+from ledger.codec import canonical_json, chained_hash, event_hash, hash_of
 from ledger.domain.model import StoredEvent
 from ledger.domain.time import END_OF_TIME, MAX_US, MIN_US, format_instant
 from tests.integration.test_hash_vector import json_values
@@ -117,35 +117,35 @@ _ORDER = (
 )  # fmt: skip
 
 
+def _model_instant(us: int) -> str:
+    """The format written out with datetime: what every formatted instant must equal."""
+    from datetime import datetime, timedelta, timezone
+
+    if us == END_OF_TIME:
+        return "10000-01-01T00:00:00.000000Z"
+    moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=us)
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{moment.microsecond:06d}Z"
+
+
 @settings(max_examples=2_000, deadline=None)
 @given(_instant)
 @example(END_OF_TIME - 1)
+@example(END_OF_TIME)
+@example(MIN_US)
 @example(MIN_US + 1)
 @example(86_400_000_000 - 1)
-def test_instant_text_is_format_instant(us: int) -> None:
-    assert instant_text(us) == format_instant(us)
-    assert instant_text(us) == format_instant(us)  # the second time from the caches
+def test_format_instant_writes_the_one_time_format(us: int) -> None:
+    assert format_instant(us) == _model_instant(us)
+    assert format_instant(us) == _model_instant(us)  # the second time from the cache
 
 
-def test_instant_text_outside_the_range_behaves_as_format_instant() -> None:
-    for bad in (END_OF_TIME + 1, MIN_US - 1, 2**70):
-        try:
-            expected: Any = format_instant(bad)
-        except Exception as exc:  # noqa: BLE001
-            expected = type(exc)
-        try:
-            got: Any = instant_text(bad)
-        except Exception as exc:  # noqa: BLE001
-            got = type(exc)
-        assert got == expected, bad
+def test_the_instant_cache_starts_afresh_when_full(monkeypatch: Any) -> None:
+    from ledger.domain import time as time_module
 
-
-def test_caches_start_afresh_when_full(monkeypatch: Any) -> None:
-    monkeypatch.setattr(codec, "_KEPT", 3)
-    for cache in ("_SECONDS", "_DAYS", "_TIMES_OF_DAY"):
-        monkeypatch.setattr(codec, cache, {})
+    monkeypatch.setattr(time_module, "_KEPT", 3)
+    monkeypatch.setattr(time_module, "_SECONDS", {})
     base = 1_700_000_000_000_000
     for i in range(10):
         us = base + i * 86_401_000_001
-        assert instant_text(us) == format_instant(us)
-    assert len(codec._SECONDS) <= 3 and len(codec._DAYS) <= 3
+        assert format_instant(us) == _model_instant(us)
+    assert len(time_module._SECONDS) <= 3
