@@ -9,8 +9,13 @@ from typing import IO, Annotated, Any, Optional
 import typer
 
 from ledger.cli import output
-from ledger.cli.options import DbOpt, Format, FormatOpt, TzOpt
+from ledger.cli.options import AsOfOpt, CertainOpt, DbOpt, Format, FormatOpt, KnownAtOpt, TzOpt
 from ledger.cli.progress import progress_bar
+
+
+class ExportKind(str, Enum):
+    timelinejs = "timelinejs"
+    claimreview = "claimreview"
 
 
 class SourceFormat(str, Enum):
@@ -159,13 +164,33 @@ def export(
     db: DbOpt = None,
     claim: Annotated[Optional[str], typer.Option("--claim", help="Only this claim.")] = None,
     after: Annotated[int, typer.Option("--after", min=0, help="Only positions after P.")] = 0,
+    as_: Annotated[
+        Optional[ExportKind],
+        typer.Option(
+            "--as",
+            help="Instead of NDJSON, the claims at a basis for another tool: timelinejs "
+            "(TimelineJS3 JSON) or claimreview (schema.org ClaimReview JSON-LD, resolved claims).",
+        ),
+    ] = None,
+    as_of: AsOfOpt = None,
+    known_at: KnownAtOpt = None,
+    certain: CertainOpt = False,
 ) -> None:
     """Write every event's full envelope as NDJSON to stdout, in position order.
+
+    With --as, write the claims at a basis for another tool instead
+    (ledger export --as timelinejs --as-of 2023-11-30 > timeline.json).
 
     Example: ledger export > ledger-backup.ndjson
     """
     import ledger.service as service
 
+    if as_ is not None:
+        with service.open(db, create=False) as lg:
+            output.write_json(
+                lg.export_as(as_.value, as_of=as_of, known_at=known_at, certain=certain)
+            )
+        return
     with service.open(db) as lg, progress_bar("exporting") as update:
         count = lg.export(sys.stdout.buffer, after=after, claim=claim, progress=update)
     sys.stdout.flush()

@@ -313,6 +313,62 @@ class Ledger:
 
         return list_actors(self, as_of=as_of, known_at=known_at, tz=self._zone(tz))
 
+    # -- pages and exports (the web view, publish, export --as) ---------------------------
+
+    def claim_page(
+        self, claim: str, *, as_of: str | None = None, known_at: str | None = None,
+        certain: bool = False, tz: Zone = None,
+    ) -> dict[str, Any]:
+        """A claim page: the claim, why, its timeline and history, all at one resolved P."""
+        from ledger.service.pages import claim_page
+
+        return claim_page(
+            self, claim, as_of=as_of, known_at=known_at, certain=certain, tz=self._zone(tz)
+        )
+
+    def search_page(
+        self, text: str, *, as_of: str | None = None, known_at: str | None = None,
+        certain: bool = False, limit: int = 100, offset: int = 0, tz: Zone = None,
+    ) -> dict[str, Any]:
+        """One page of search hits at one resolved P, with how many there are in all."""
+        from ledger.service.pages import search_page
+
+        return search_page(
+            self, text, as_of=as_of, known_at=known_at, certain=certain, limit=limit,
+            offset=offset, tz=self._zone(tz),
+        )
+
+    def actor_page(
+        self, actor_id: str, *, as_of: str | None = None, known_at: str | None = None,
+        certain: bool = False, tz: Zone = None,
+    ) -> dict[str, Any]:
+        """An actor page: the actor and its claims, at one resolved P."""
+        from ledger.service.pages import actor_page
+
+        return actor_page(
+            self, actor_id, as_of=as_of, known_at=known_at, certain=certain, tz=self._zone(tz)
+        )
+
+    def site(
+        self, *, as_of: str | None = None, known_at: str | None = None, certain: bool = False,
+        tz: Zone = None,
+    ) -> Any:
+        """Every page of a static site at one pinned basis, as (kind, page) pairs."""
+        from ledger.service.pages import site
+
+        return site(self, as_of=as_of, known_at=known_at, certain=certain, tz=self._zone(tz))
+
+    def export_as(
+        self, kind: str, *, as_of: str | None = None, known_at: str | None = None,
+        certain: bool = False, tz: Zone = None,
+    ) -> Any:
+        """The claims for another tool: `timelinejs` (TimelineJS3) or `claimreview` (JSON-LD)."""
+        from ledger.service.exports import export_as
+
+        return export_as(
+            self, kind, as_of=as_of, known_at=known_at, certain=certain, tz=self._zone(tz)
+        )
+
     # -- integrity ----------------------------------------------------------------------
 
     def verify(

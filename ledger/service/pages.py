@@ -1,0 +1,137 @@
+"""What a page of the web view shows, asked at one basis: resolve P once, answer all at `@P`.
+
+A claim page shows several answers (the claim, why, its timelines, its history); asking each
+with the reader's `known_at` text would let an append between two of them mix two bases, so
+the position is resolved first and every answer is asked at `@P`. An answer whose question is
+not part of this build (its module is missing) is reported as unavailable instead of failing
+the whole page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ledger.service.ledger import Ledger
+
+
+def _optional(ask: Callable[[], Any]) -> dict[str, Any]:
+    """{"value": ...} or {"unavailable": reason} when the question is not in this build."""
+    try:
+        return {"value": ask()}
+    except (ImportError, AttributeError) as exc:
+        return {"unavailable": f"not available in this build ({type(exc).__name__}: {exc})"}
+
+
+def _picture(ledger: Ledger, claim: str, pinned: str) -> dict[str, Any]:
+    def draw() -> str:
+        drawn = ledger.timeline_picture(claim, known_at=pinned, fmt="svg")  # type: ignore[attr-defined]
+        return drawn.decode("utf-8") if isinstance(drawn, bytes) else str(drawn)
+
+    return _optional(draw)
+
+
+def claim_page(
+    ledger: Ledger,
+    claim: str,
+    *,
+    as_of: str | None,
+    known_at: str | None,
+    certain: bool,
+    tz: Any = None,
+) -> dict[str, Any]:
+    """The claim (section 5), why, its timeline (data and picture) and history, all at one P."""
+    basis = ledger.basis(as_of=as_of, known_at=known_at, certain=certain, tz=tz)
+    pinned = f"@{basis['position']}"
+    answer = ledger.show(claim, as_of=as_of, known_at=pinned, certain=certain, tz=tz)
+    history = [
+        row for row in ledger.history(claim, tz=tz) if row["position"] <= basis["position"]
+    ]
+    return {
+        "basis": basis,
+        "claim": answer,
+        "why": _optional(
+            lambda: ledger.why(claim, as_of=as_of, known_at=pinned, certain=certain, tz=tz)
+        ),
+        "timeline": _optional(lambda: ledger.timeline(claim, known_at=pinned, tz=tz)),
+        "picture": _picture(ledger, claim, pinned),
+        "history": history,
+    }
+
+
+def search_page(
+    ledger: Ledger,
+    text: str,
+    *,
+    as_of: str | None,
+    known_at: str | None,
+    certain: bool,
+    limit: int,
+    offset: int,
+    tz: Any = None,
+) -> dict[str, Any]:
+    """Ranked hits at one P, one page of them, and how many there are in all."""
+    basis = ledger.basis(as_of=as_of, known_at=known_at, certain=certain, tz=tz)
+    pinned = f"@{basis['position']}"
+    found: dict[str, Any] = {"basis": basis, "hits": [], "total": 0}
+    if not text.strip():
+        return found
+    hits = _optional(
+        lambda: ledger.search(text, as_of=as_of, known_at=pinned, certain=certain, tz=tz)
+    )
+    if "unavailable" in hits:
+        return {**found, "unavailable": hits["unavailable"]}
+    everything = hits["value"]
+    return {**found, "hits": everything[offset : offset + limit], "total": len(everything)}
+
+
+def actor_page(
+    ledger: Ledger, actor_id: str, *, as_of: str | None, known_at: str | None, certain: bool,
+    tz: Any = None,
+) -> dict[str, Any]:
+    """The actor and its claims by role, at one P."""
+    basis = ledger.basis(as_of=as_of, known_at=known_at, certain=certain, tz=tz)
+    pinned = f"@{basis['position']}"
+    found = _optional(
+        lambda: ledger.actor(actor_id, as_of=as_of, known_at=pinned, certain=certain, tz=tz)
+    )
+    if "unavailable" in found:
+        return {"basis": basis, "actor": {"actor_id": actor_id}, **found}
+    return {"basis": basis, "actor": found["value"]}
+
+
+def site(
+    ledger: Ledger, *, as_of: str | None, known_at: str | None, certain: bool, tz: Any = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every page of a static site at one pinned basis: ("list" | "claim" | "actor" | "verify", page).
+
+    The position is resolved once; every later answer is asked at `@P`, so the site says what
+    the ledger said at that one moment even while appends go on.
+    """
+    basis = ledger.basis(as_of=as_of, known_at=known_at, certain=certain, tz=tz)
+    pinned = f"@{basis['position']}"
+    claims = ledger.list(as_of=as_of, known_at=pinned, certain=certain, tz=tz)
+    yield "list", {"basis": basis, "claims": list(claims), "total": len(claims)}
+    actor_ids: set[str] = set()
+    for answer in claims:
+        page = claim_page(ledger, answer["claim_id"], as_of=as_of, known_at=pinned,
+                          certain=certain, tz=tz)
+        page["basis"] = basis
+        actor_ids.update(_actor_ids(page["claim"]))
+        yield "claim", page
+    for actor_id in sorted(actor_ids):
+        page = actor_page(ledger, actor_id, as_of=as_of, known_at=pinned, certain=certain, tz=tz)
+        page["basis"] = basis
+        yield "actor", page
+    yield "verify", {"basis": basis, "verify": ledger.verify()}
+
+
+def _actor_ids(answer: dict[str, Any]) -> set[str]:
+    found = set()
+    for value in answer.values():
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict) and item.get("actor_id"):
+                    found.add(str(item["actor_id"]))
+    return found
