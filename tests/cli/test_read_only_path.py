@@ -103,8 +103,8 @@ def test_an_older_schema_still_gets_the_full_stores_explanation(seeded: Path) ->
     assert "older than this program" in result.stderr
 
 
-def test_show_on_a_missing_file_behaves_as_before(tmp_path: Path) -> None:
+def test_show_on_a_missing_file_creates_nothing(tmp_path: Path) -> None:
     db = tmp_path / "new.db"
     result = runner.invoke(app, ["claim", "show", "no-such-claim", "--db", str(db)])
-    assert result.exit_code == 1 and "no-such-claim" in result.stderr
-    assert db.exists()  # the full store created the ledger, as it always did
+    assert result.exit_code == 1 and f"no ledger at {db}" in result.stderr
+    assert not db.exists()  # a read never creates a database
