@@ -82,16 +82,19 @@ def change_copy(lg: Ledger, digest: str, data: bytes) -> None:
     if lg.engine is None:
         lg.store.evidence._bytes[digest] = data  # type: ignore[attr-defined]
         return
-    engine = make_engine(resolve_url(lg.url if lg.engine.dialect.name == "sqlite"
-                                     else str(lg.engine.url.render_as_string(False))))
+    engine = make_engine(resolve_url(lg.engine.url.render_as_string(False)))
     try:
         with engine.begin() as conn:
-            if engine.dialect.name == "sqlite":
+            if engine.dialect.name == "sqlite":  # drop the trigger, change, put it back
+                trigger = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = "
+                                            "'evidence_refuse_update'")).scalar_one()
                 conn.execute(text("DROP TRIGGER evidence_refuse_update"))
             else:
                 conn.execute(text("SET LOCAL session_replication_role = replica"))
             conn.execute(text("UPDATE evidence SET bytes = :b WHERE sha256 = :d"),
                          {"b": data, "d": digest})
+            if engine.dialect.name == "sqlite":
+                conn.execute(text(trigger))
     finally:
         engine.dispose()
 
@@ -212,11 +215,15 @@ def test_verify_names_an_event_whose_copy_is_missing(ledger: Ledger) -> None:
     else:
         engine = make_engine(resolve_url(ledger.engine.url.render_as_string(False)))
         with engine.begin() as conn:
-            if engine.dialect.name == "sqlite":
+            if engine.dialect.name == "sqlite":  # drop the trigger, delete, put it back
+                trigger = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = "
+                                            "'evidence_refuse_delete'")).scalar_one()
                 conn.execute(text("DROP TRIGGER evidence_refuse_delete"))
+                conn.execute(text("DELETE FROM evidence"))
+                conn.execute(text(trigger))
             else:
                 conn.execute(text("SET LOCAL session_replication_role = replica"))
-            conn.execute(text("DELETE FROM evidence"))
+                conn.execute(text("DELETE FROM evidence"))
         engine.dispose()
     report = ledger.verify()
     assert not report["ok"]
