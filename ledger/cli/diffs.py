@@ -31,7 +31,7 @@ def diff(
     """
     import ledger.service as service
 
-    with service.open(db, tz=tz) as lg:
+    with service.open(db, create=False, tz=tz) as lg:
         answer = lg.diff(from_=from_, to=to)
     rows, bases = answer["changes"], answer.bases
     if fmt is Format.json:
@@ -39,13 +39,15 @@ def diff(
     elif fmt is Format.jsonl:
         output.write_jsonl(rows)
     elif fmt is Format.csv:
+        # `reasons` says in words what the JSON lists say: the same text as the table's.
         output.write_csv(
             ("claim_id", "diff_type", "from_status", "to_status", "from_event_count",
-             "to_event_count", "actors_added", "events_added"),
+             "to_event_count", "actors_added", "actors_removed", "events_added", "reasons"),
             (
                 (r["claim_id"], r["diff_type"], r["from_status"], r["to_status"],
                  r["from_event_count"], r["to_event_count"], "; ".join(r["actors_added"]),
-                 " ".join(e["event_id"] for e in r["events_added"]))
+                 "; ".join(r["actors_removed"]),
+                 " ".join(e["event_id"] for e in r["events_added"]), _causes(r))
                 for r in rows
             ),
         )
@@ -53,7 +55,7 @@ def diff(
         output.write_table(
             ("claim", "change", "status", "caused by"),
             ((r["claim_id"], r["diff_type"], _status_change(r), _causes(r)) for r in rows),
-            title=f"{len(rows)} claims changed ({bases[0].describe()} -> {bases[1].describe()})",
+            title=f"{output.plural(len(rows), 'claim')} changed ({bases[0].describe()} -> {bases[1].describe()})",
         )
 
 
@@ -68,10 +70,31 @@ def _causes(row: dict[str, Any]) -> str:
         for e in row["events_added"]
     ]
     parts += [f"-{e['kind']} {e['actor'] or ''}".strip() for e in row["events_removed"]]
+    parts += [r["reason"] for r in row.get("actors_resolved", ())]  # actor merges and splits
+    parts += [_correction(c) for c in row.get("events_corrected", ())]
     settled = len(row["events_no_longer_tentative"])
     if settled:
         parts.append(f"{settled} event{'s' if settled > 1 else ''} no longer tentative")
     return "; ".join(parts)
+
+
+def _correction(corrected: dict[str, Any]) -> str:
+    """`corrected claimant Kirby -> Biden`, `corrected denial date 2023-10-21 -> 2023-10-23`."""
+    from ledger.service.vocabulary import describe_interval, parse_instant
+
+    changes = corrected["changes"]
+    kind = corrected["kind"]
+    said = []
+    if "actor" in changes:
+        said.append(f"corrected {kind} {changes['actor']['from']} -> {changes['actor']['to']}")
+    if "occurred_from" in changes:
+        old, new = (
+            describe_interval(parse_instant(changes["occurred_from"][k]),
+                              parse_instant(changes["occurred_to"][k]))
+            for k in ("from", "to")
+        )
+        said.append(f"corrected {kind} date {old} -> {new}")
+    return "; ".join(said)
 
 
 def replay(db: DbOpt = None) -> None:

@@ -12,12 +12,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.domain.events import CATALOGUE
 from ledger.domain.model import ERRATA_TYPES
 from ledger.domain.time import format_instant
 from ledger.domain.view import ViewEvent
+
+if TYPE_CHECKING:
+    from ledger.domain.actors import Registry
 
 __all__ = [
     "EMPTY",
@@ -26,6 +29,8 @@ __all__ = [
     "apply",
     "fold",
     "fold_steps",
+    "keyer",
+    "origin_key",
     "project",
     "render",
     "status",
@@ -140,7 +145,40 @@ _values = attrgetter(*_FIELDS)
 _LISTS = frozenset(i for i, n in enumerate(_FIELDS) if isinstance(getattr(EMPTY, n), tuple))
 
 
-_Applier = Callable[[_Folding, ViewEvent], None]
+#: How the fold compares actors: a written name to its key (see `keyer`).
+Keyer = Callable[[str], str]
+
+
+def keyer(actors: Registry | None) -> Keyer:
+    """Actor comparison at a basis: through the registry at P when it holds any actor, so two
+    spellings of one registered actor compare equal; else NFC + casefold alone."""
+    return actors.key if actors else actor_key
+
+
+def origin_key(event: ViewEvent, key: Keyer = actor_key) -> str | None:
+    """The origin an assertion or a corroboration counts for, as the status rule compares it.
+
+    An origin that defaults to the claimant (corroborator), or repeats it, is that actor and is
+    resolved through the registry; any other origin is compared as written.
+    """
+    data = event.data
+    if event.type == "ClaimMade":
+        who = str(data.get("claimant", ""))
+        origin = data.get("origin")
+        if origin is None:
+            origin = data.get("attributed_to", who)
+    elif event.type == "ClaimCorroborated":
+        who = str(data.get("corroborator", ""))
+        origin = data.get("origin")
+        if origin is None:  # as for an assertion: whom it is attributed to, else who said it
+            origin = data.get("attributed_to", who)
+    else:
+        return None
+    written = actor_key(str(origin))
+    return key(who) if written == actor_key(who) else written
+
+
+_Applier = Callable[[_Folding, ViewEvent, Keyer], None]
 # A dict keyed by the `type` string rather than singledispatch: every view event is the same
 # Python class, so dispatch on the class would not tell the types apart.
 _APPLIERS: dict[str, _Applier] = {}
@@ -155,32 +193,48 @@ def _applies(*type_names: str) -> Callable[[_Applier], _Applier]:
     return register
 
 
-def apply(state: ClaimState, event: ViewEvent) -> ClaimState:
+def apply(
+    state: ClaimState, event: ViewEvent, *, actors: Registry | None = None
+) -> ClaimState:
     """The state after one more kept event (errata are not world events and change nothing)."""
-    return fold((event,), state)
+    return fold((event,), state, actors=actors)
 
 
-def fold(view_events: Iterable[ViewEvent], state: ClaimState = EMPTY) -> ClaimState:
-    """Fold kept events, already in fold order (see `view.visible_events`), into a state."""
+def fold(
+    view_events: Iterable[ViewEvent],
+    state: ClaimState = EMPTY,
+    *,
+    actors: Registry | None = None,
+) -> ClaimState:
+    """Fold kept events, already in fold order (see `view.visible_events`), into a state.
+
+    `actors`: the registry at the basis position (None: no actor is registered).
+    """
     s = _Folding.thaw(state)
+    key = keyer(actors)
     for event in view_events:
-        _step(s, event)
+        _step(s, event, key)
     return s.freeze()
 
 
-def scan(view_events: Iterable[ViewEvent]) -> Iterator[tuple[ViewEvent, str, int]]:
+def scan(
+    view_events: Iterable[ViewEvent], *, actors: Registry | None = None
+) -> Iterator[tuple[ViewEvent, str, int]]:
     """Fold step by step: (event, status so far, kept events so far) after each world event.
 
     One mutable accumulator for the whole run: the valid-time timelines need the status after
     every prefix, and refolding each prefix would be quadratic.
     """
     s = _Folding.thaw(EMPTY)
+    key = keyer(actors)
     for event in view_events:
-        if _step(s, event):
+        if _step(s, event, key):
             yield event, status(s), s.event_count  # type: ignore[arg-type]
 
 
-def fold_steps(view_events: Iterable[ViewEvent]) -> tuple[ClaimState, list[str]]:
+def fold_steps(
+    view_events: Iterable[ViewEvent], *, actors: Registry | None = None
+) -> tuple[ClaimState, list[str]]:
     """The final state and the status after each world event, from one fold.
 
     What snapshots need: the valid-time timelines take the status after every prefix, and the
@@ -188,13 +242,14 @@ def fold_steps(view_events: Iterable[ViewEvent]) -> tuple[ClaimState, list[str]]
     """
     s = _Folding.thaw(EMPTY)
     statuses: list[str] = []
+    key = keyer(actors)
     for event in view_events:
-        if _step(s, event):
+        if _step(s, event, key):
             statuses.append(status(s))  # type: ignore[arg-type]
     return s.freeze(), statuses
 
 
-def _step(s: _Folding, event: ViewEvent) -> bool:
+def _step(s: _Folding, event: ViewEvent, key: Keyer) -> bool:
     kind = event.type
     if kind in ERRATA_TYPES:
         return False
@@ -209,25 +264,23 @@ def _step(s: _Folding, event: ViewEvent) -> bool:
     step = _APPLIERS.get(kind)
     # An unknown (future) type still counts as a kept event but adds to no list.
     if step is not None:
-        step(s, event)
+        step(s, event, key)
     return True
 
 
 @_applies("ClaimMade")
-def _made(s: _Folding, event: ViewEvent) -> None:
+def _made(s: _Folding, event: ViewEvent, key: Keyer) -> None:
     data = event.data
     claimant = str(data.get("claimant", ""))
-    # Defaults are applied on read (events.effective_data); repeated here so a fold of view
-    # events built some other way still follows DESIGN section 5.
-    origin = data.get("origin")
-    if origin is None:
-        origin = data.get("attributed_to", claimant)
+    # Defaults are applied on read (events.effective_data); repeated in `origin_key` and here
+    # so a fold of view events built some other way still follows DESIGN section 5.
+    origin = origin_key(event, key)
     on_record = data.get("on_record")
     if on_record is None:
         on_record = data.get("attributed_to") is None
     # The mark's index is the event's place in fold order; `status` compares retractions to it.
     s.assertion_marks.append(
-        (s.event_count - 1, actor_key(claimant), actor_key(str(origin)), bool(on_record))
+        (s.event_count - 1, key(claimant), str(origin), bool(on_record))
     )
     s.claimants.append(event)
     if s.statement is None and isinstance(data.get("statement"), str):
@@ -235,37 +288,34 @@ def _made(s: _Folding, event: ViewEvent) -> None:
 
 
 @_applies("ClaimDenied")
-def _denied(s: _Folding, event: ViewEvent) -> None:
+def _denied(s: _Folding, event: ViewEvent, key: Keyer) -> None:
     s.denials.append(event)
 
 
 @_applies("ClaimCorroborated")
-def _corroborated(s: _Folding, event: ViewEvent) -> None:
-    origin = event.data.get("origin")
-    if origin is None:
-        origin = event.data.get("corroborator", "")
+def _corroborated(s: _Folding, event: ViewEvent, key: Keyer) -> None:
     s.corroborations.append(event)
-    s.corroboration_origins.append(actor_key(str(origin)))
+    s.corroboration_origins.append(str(origin_key(event, key)))
 
 
 @_applies("ClaimRetracted")
-def _retracted(s: _Folding, event: ViewEvent) -> None:
+def _retracted(s: _Folding, event: ViewEvent, key: Keyer) -> None:
     s.retractions.append(event)
-    s.retraction_marks.append((s.event_count - 1, actor_key(str(event.data.get("retractor", "")))))
+    s.retraction_marks.append((s.event_count - 1, key(str(event.data.get("retractor", "")))))
 
 
 @_applies("ClaimResolved")
-def _resolved(s: _Folding, event: ViewEvent) -> None:
+def _resolved(s: _Folding, event: ViewEvent, key: Keyer) -> None:
     s.resolution = event  # the last one in fold order wins
 
 
 @_applies("ClaimLinked")
-def _linked(s: _Folding, event: ViewEvent) -> None:
+def _linked(s: _Folding, event: ViewEvent, key: Keyer) -> None:
     s.links.append(event)
 
 
 @_applies("SanctionThreatened", "SanctionImposed")
-def _sanction(s: _Folding, event: ViewEvent) -> None:
+def _sanction(s: _Folding, event: ViewEvent, key: Keyer) -> None:
     s.sanctions.append(event)
 
 
@@ -296,24 +346,29 @@ def status(state: ClaimState) -> str:
 
 
 def render(
-    claim_id: str, state: ClaimState, *, link_status: Callable[[str], str | None]
+    claim_id: str,
+    state: ClaimState,
+    *,
+    link_status: Callable[[str], str | None],
+    actors: Registry | None = None,
 ) -> dict[str, Any]:
     """The section 5 object of a folded state, without `basis` (the caller adds it).
 
     Keys: claim_id, statement, status, claimants, denials, corroborations, retractions,
     resolution, sanctions, links, event_count, first_occurred_at, last_occurred_at, tentative.
     Every list item (and `resolution`) carries actor, occurred_from, occurred_to, tentative,
-    event_id, source, quote, then its type's own data fields (null when absent); sanctions add
+    event_id, source, quote, actor_id (its registered actor at the basis, through `actors`, or
+    null), then its type's own data fields (null when absent); sanctions add
     `kind` (threatened | imposed); links add `other_status` (`link_status(other_claim_id)`).
     """
     sanctions = []
     for event in state.sanctions:
         item: dict[str, Any] = {"kind": _SANCTION_KIND[event.type]}
-        item.update(_item(event))
+        item.update(_item(event, actors))
         sanctions.append(item)
     links = []
     for event in state.links:
-        item = _item(event)
+        item = _item(event, actors)
         other = item.get("other_claim_id")
         item["other_status"] = link_status(other) if isinstance(other, str) else None
         links.append(item)
@@ -322,11 +377,11 @@ def render(
         "claim_id": claim_id,
         "statement": state.statement,
         "status": status(state),
-        "claimants": [_item(e) for e in state.claimants],
-        "denials": [_item(e) for e in state.denials],
-        "corroborations": [_item(e) for e in state.corroborations],
-        "retractions": [_item(e) for e in state.retractions],
-        "resolution": None if state.resolution is None else _item(state.resolution),
+        "claimants": [_item(e, actors) for e in state.claimants],
+        "denials": [_item(e, actors) for e in state.denials],
+        "corroborations": [_item(e, actors) for e in state.corroborations],
+        "retractions": [_item(e, actors) for e in state.retractions],
+        "resolution": None if state.resolution is None else _item(state.resolution, actors),
         "sanctions": sanctions,
         "links": links,
         "event_count": state.event_count,
@@ -341,22 +396,26 @@ def project(
     view_events: Iterable[ViewEvent],
     *,
     link_status: Callable[[str], str | None],
+    actors: Registry | None = None,
 ) -> dict[str, Any]:
     """Fold the kept events of one claim and render them (see `render` for the keys)."""
-    return render(claim_id, fold(view_events), link_status=link_status)
+    state = fold(view_events, actors=actors)
+    return render(claim_id, state, link_status=link_status, actors=actors)
 
 
-def _item(event: ViewEvent) -> dict[str, Any]:
+def _item(event: ViewEvent, actors: Registry | None = None) -> dict[str, Any]:
     data = event.data
     actor_field = ACTOR_FIELD.get(event.type)
+    actor = data.get(actor_field) if actor_field else None
     item: dict[str, Any] = {
-        "actor": data.get(actor_field) if actor_field else None,
+        "actor": actor,
         "occurred_from": format_instant(event.occurred_from),
         "occurred_to": format_instant(event.occurred_to),
         "tentative": event.tentative,
         "event_id": event.event_id,
         "source": data.get("source"),
         "quote": data.get("quote"),
+        "actor_id": actors.resolve(actor) if actors else None,
     }
     get = data.get
     for name in ITEM_FIELDS.get(event.type, ()):

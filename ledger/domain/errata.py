@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ledger.domain.actors import ACTOR_TYPES
 from ledger.domain.errors import InvalidInput
 from ledger.domain.events import data_field_names, required_fields, validate_data
 from ledger.domain.model import Interval, NewEvent, StoredEvent
@@ -62,6 +63,12 @@ def _check(
         raise InvalidInput(
             f"target event {target_id} is itself an erratum ({target.type}); errata cannot be "
             "corrected or voided, record a new erratum of the original event instead",
+            field=field,
+        )
+    if target.type in ACTOR_TYPES:
+        raise InvalidInput(
+            f"target event {target_id} is an actor event ({target.type}); the registry is "
+            "changed by new actor events (`ledger actor alias` / `unalias`), not by errata",
             field=field,
         )
     if is_voided(target_id):

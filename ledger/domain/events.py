@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import rfc8785
 
+from ledger.domain.actors import ACTOR_ID, ACTOR_TYPES, KINDS, STREAM_PREFIX, WIKIDATA
 from ledger.domain.errors import InvalidInput
 from ledger.domain.jsonline import check_json_value, json_kind
 from ledger.domain.model import ERRATA_TYPES, Interval, NewEvent
@@ -71,8 +72,10 @@ class EventSpec:
 _TABLE = {
     "ClaimMade": "claimant statement attributed_to? on_record?:boolean origin? "
     "modality?:modality quote? source?:source proposition?:proposition tags?:tags",
-    "ClaimDenied": "denier statement? quote? source?:source responds_to?:event_id",
-    "ClaimCorroborated": "corroborator origin? evidence? quote? source?:source",
+    "ClaimDenied": "denier statement? quote? source?:source responds_to?:event_id "
+    "attributed_to? on_record?:boolean",
+    "ClaimCorroborated": "corroborator origin? evidence? quote? source?:source "
+    "attributed_to? on_record?:boolean",
     "ClaimRetracted": "retractor reason? source?:source",
     "ClaimResolved": "outcome:outcome resolver evidence? source?:source",
     "ClaimLinked": "relation:relation other_claim_id:claim_id note?",
@@ -81,7 +84,19 @@ _TABLE = {
     "RecordCorrected": "target_event_id:event_id changes:changes reason",
     "RecordVoided": "target_event_id:event_id reason",
 }
-_CHOICES = {"modality": MODALITIES, "outcome": OUTCOMES, "relation": RELATIONS}
+# Actor events (streams `actor:<id>`): facts about the record like errata, so kept apart from
+# the claim types above; `spec_of` knows both.
+_ACTOR_TABLE = {
+    "ActorRegistered": "name aliases?:tags kind?:actor_kind wikidata?:wikidata affiliation? note?",
+    "ActorAliased": "alias note?",
+    "ActorUnaliased": "alias reason",
+}
+_CHOICES = {
+    "modality": MODALITIES,
+    "outcome": OUTCOMES,
+    "relation": RELATIONS,
+    "actor_kind": KINDS,
+}
 
 
 def _field(word: str) -> tuple[str, Field]:
@@ -96,6 +111,11 @@ def _field(word: str) -> tuple[str, Field]:
 CATALOGUE: dict[str, EventSpec] = {
     name: EventSpec(name, dict(_field(word) for word in words.split()))
     for name, words in _TABLE.items()
+}
+
+ACTOR_CATALOGUE: dict[str, EventSpec] = {
+    name: EventSpec(name, dict(_field(word) for word in words.split()))
+    for name, words in _ACTOR_TABLE.items()
 }
 
 #: What a correction may name before its target is known: any world event's field.
@@ -144,10 +164,11 @@ def spec_of(event_type: object) -> EventSpec:
         raise InvalidInput(
             f"expected an event type string, got {json_kind(event_type)}", field="type"
         )
-    spec = CATALOGUE.get(event_type)
+    spec = CATALOGUE.get(event_type) or ACTOR_CATALOGUE.get(event_type)
     if spec is None:
+        known = ", ".join([*CATALOGUE, *ACTOR_CATALOGUE])
         raise InvalidInput(
-            f"unknown event type '{event_type}'; expected one of {', '.join(CATALOGUE)}",
+            f"unknown event type '{event_type}'; expected one of {known}",
             field="type",
         )
     return spec
@@ -199,7 +220,11 @@ def effective_data(event_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
         out.setdefault("origin", attributed if attributed is not None else out.get("claimant"))
         out.setdefault("modality", "fact")
     elif event_type == "ClaimCorroborated":
-        out.setdefault("origin", out.get("corroborator"))
+        attributed = out.get("attributed_to")
+        out.setdefault("on_record", attributed is None)
+        out.setdefault("origin", attributed if attributed is not None else out.get("corroborator"))
+    elif event_type == "ClaimDenied":
+        out.setdefault("on_record", out.get("attributed_to") is None)
     return out
 
 
@@ -207,6 +232,7 @@ _LINE_FIELDS = (
     "event_id",
     "type",
     "claim_id",
+    "actor_id",
     "occurred_at",
     "data",
     "metadata",
@@ -254,7 +280,9 @@ def _validate(obj: object, line: int | None, tz: ZoneInfo | None, keep: bool) ->
         raise InvalidInput("required field missing: the event type", field="type")
     spec = spec_of(obj["type"])
     erratum = spec.type in ERRATA_TYPES
-    if "claim_id" in obj:
+    if spec.type in ACTOR_TYPES or "actor_id" in obj:
+        claim_id = _actor_stream(obj, spec.type)
+    elif "claim_id" in obj:
         claim_id = _claim_id(obj["claim_id"], "claim_id")
     elif erratum:
         claim_id = ""  # the erratum check takes it from the target
@@ -317,6 +345,21 @@ def _occurred(
     obj: dict[str, Any], event_type: str, recorded: int | None, tz: ZoneInfo | None
 ) -> Interval | None:
     given = [name for name in ("occurred_from", "occurred_to") if name in obj]
+    if event_type in ACTOR_TYPES:
+        # Like errata: an actor event takes effect from its position, not at a world time.
+        if "occurred_at" in obj:
+            raise InvalidInput(
+                f"{event_type} takes no occurred_at: an actor event takes effect when it is "
+                "recorded",
+                field="occurred_at",
+            )
+        for name in given:
+            if recorded is None or parse_instant(obj[name], field=name) != recorded:
+                raise InvalidInput(
+                    f"an actor event's {name} must equal its recorded_at (it takes no world time)",
+                    field=name,
+                )
+        return None
     if event_type in ERRATA_TYPES:
         if "occurred_at" in obj:
             raise InvalidInput(
@@ -388,6 +431,8 @@ def _check_field(fld: Field, value: Any, path: str, tz: ZoneInfo | None) -> None
                     raise InvalidInput("required field missing", field=f"{path}.{name}")
             elif name in ("published_at", "about"):
                 parse_occurred(value[name], tz, field=f"{path}.{name}")
+            elif name == "archive":  # the sha256 of a copy in the evidence table
+                _hex(value[name], f"{path}.{name}", 64)
             else:
                 _text(value[name], f"{path}.{name}", nonblank=True)
     elif kind == "changes":
@@ -396,10 +441,14 @@ def _check_field(fld: Field, value: Any, path: str, tz: ZoneInfo | None) -> None
         _event_id(value, path)
     elif kind == "claim_id":
         _claim_id(value, path)
+    elif kind == "wikidata" and (type(value) is not str or WIKIDATA.fullmatch(value) is None):
+        raise InvalidInput(
+            f"{_shown(value)} is not a Wikidata id: write Q and digits, e.g. Q193471", field=path
+        )
 
 
 _OBJECT_KEYS = {  # sub-field -> required
-    "source": {"name": True, "url": False, "published_at": False},
+    "source": {"name": True, "url": False, "published_at": False, "archive": False},
     "proposition": {"subject": True, "predicate": True, "object": True, "about": False},
 }
 
@@ -455,6 +504,43 @@ def _claim_id(value: Any, path: str) -> str:
             field=path,
         )
     return value
+
+
+def _actor_stream(obj: dict[str, Any], event_type: str) -> str:
+    """The stream of an actor event: `actor_id` as written, or an exported `actor:<id>`."""
+    if event_type not in ACTOR_TYPES:
+        raise InvalidInput(
+            f"{event_type} is about a claim: give claim_id; actor_id is for "
+            f"{', '.join(sorted(ACTOR_TYPES))}",
+            field="actor_id",
+        )
+    if "actor_id" in obj:
+        if "claim_id" in obj:
+            raise InvalidInput(
+                "give actor_id, or the exported claim_id 'actor:<id>', not both", field="claim_id"
+            )
+        value, path = obj["actor_id"], "actor_id"
+    elif "claim_id" in obj:
+        value, path = obj["claim_id"], "claim_id"
+        if type(value) is not str or not value.startswith(STREAM_PREFIX):
+            raise InvalidInput(
+                f"{_shown(value)} is not an actor stream: an actor event carries actor_id "
+                "(a slug), or claim_id 'actor:<id>' as exported",
+                field=path,
+            )
+        value = value[len(STREAM_PREFIX) :]
+    else:
+        raise InvalidInput(
+            "required field missing: the actor id (a slug such as sergei-shoigu)",
+            field="actor_id",
+        )
+    if type(value) is not str or ACTOR_ID.fullmatch(value) is None:
+        raise InvalidInput(
+            f"{_shown(value)} is not an actor id: use lowercase letters, digits and hyphens, "
+            "starting with a letter or digit, at most 122 characters",
+            field=path,
+        )
+    return STREAM_PREFIX + value
 
 
 def _event_id(value: Any, path: str) -> str:

@@ -8,7 +8,9 @@ computes over the whole prefix (status, event count, the latest occurred_to for 
 `--certain` keeps `occurred_to <= E` instead, which is not a prefix, so it has a timeline of its
 own keyed by occurred_to and filters items by their occurred_to. A snapshot is the state at one
 log position; it may be reused at an earlier position P only when the claim has no event after
-P (the caller checks `last_position`).
+P (the caller checks `last_position`), and only while the actor registry resolves every actor
+name it holds as it did when it was built (`actor_keys`: an alias registered later merges
+names in claims that have no event of their own after it).
 
 Stored as three orjson documents: the small valid-time `timeline` (status filters and links
 read only that), the `certain` timeline (decoded only by `--certain` questions) and the `body`
@@ -26,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from ledger.domain.actors import Registry, is_actor_stream, name_key
 from ledger.domain.claims import fold_steps, item_of, render, scan
 from ledger.domain.time import format_instant
 from ledger.domain.view import LogEvent, ViewEvent, visible_events
@@ -73,14 +76,24 @@ class Snapshot:
     body: bytes
 
 
-def build_snapshot(claim_id: str, events: Sequence[LogEvent], position: int) -> Built | None:
-    """The snapshot of one claim from its stored events up to `position` (None: nothing kept)."""
+def build_snapshot(
+    claim_id: str,
+    events: Sequence[LogEvent],
+    position: int,
+    actors: Registry | None = None,
+) -> Built | None:
+    """The snapshot of one claim from its stored events up to `position` (None: nothing kept).
+
+    `actors`: the registry at `position`. An actor stream is not a claim and has no snapshot.
+    """
+    if is_actor_stream(claim_id):
+        return None
     kept = visible_events(events, position=position, as_of=None, certain=False)
     if not kept:
         return None
-    state, statuses = fold_steps(kept)
-    answer = render(claim_id, state, link_status=_no_status)
-    resolutions = [item_of(e) for e in kept if e.type == "ClaimResolved"]
+    state, statuses = fold_steps(kept, actors=actors)
+    answer = render(claim_id, state, link_status=_no_status, actors=actors)
+    resolutions = [item_of(e, actors) for e in kept if e.type == "ClaimResolved"]
     answer["resolution"] = None  # filled from `resolutions` when answered
     ends: list[list[int]] = [[] for _ in _KEYS]
     for e in kept:
@@ -88,7 +101,7 @@ def build_snapshot(claim_id: str, events: Sequence[LogEvent], position: int) -> 
         if slot != _NO_SLOT:
             ends[slot].append(e.occurred_to)
     timeline = _timeline(kept, statuses)
-    certain = _certain_timeline(kept, statuses)
+    certain = _certain_timeline(kept, statuses, actors)
     return Built(
         status=statuses[-1],
         timeline=orjson.dumps(timeline),
@@ -123,7 +136,9 @@ def _timeline(kept: list[ViewEvent], statuses: list[str]) -> list[list[Any]]:
     return rows
 
 
-def _certain_timeline(kept: list[ViewEvent], statuses: list[str]) -> list[list[Any]] | None:
+def _certain_timeline(
+    kept: list[ViewEvent], statuses: list[str], actors: Registry | None = None
+) -> list[list[Any]] | None:
     """[E_from, status, event_count, first occurred_from, last occurred_from] per occurred_to."""
     if all(e.occurred_to <= kept[i + 1].occurred_to for i, e in enumerate(kept[:-1])):
         # Common case: occurred_to never decreases along the fold order, so the certain set at
@@ -139,7 +154,7 @@ def _certain_timeline(kept: list[ViewEvent], statuses: list[str]) -> list[list[A
     rows = []
     for t in points:
         subset = [e for e in kept if e.occurred_to <= t]
-        *_, (_last, state_status, count) = scan(subset)
+        *_, (_last, state_status, count) = scan(subset, actors=actors)
         starts = [e.occurred_from for e in subset]
         rows.append([t, state_status, count, min(starts), max(starts)])
     return rows
@@ -156,6 +171,19 @@ def has_certain_timeline(snapshot: Snapshot) -> bool:
 
 
 _NULL = orjson.dumps(None)
+
+
+def actor_keys(snapshot: Snapshot) -> set[str]:
+    """The normalised actor names the snapshot's answer holds, in any role."""
+    answer, resolutions, _ends = orjson.loads(snapshot.body)
+    keys: set[str] = set()
+    for name in _KEYS:
+        items = resolutions if name == "resolution" else answer[name]
+        for item in items:
+            actor = item.get("actor")
+            if isinstance(actor, str):
+                keys.add(name_key(actor))
+    return keys
 
 
 def _point(snapshot: Snapshot, as_of: int | None, certain: bool) -> list[Any] | None:

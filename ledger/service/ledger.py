@@ -8,7 +8,7 @@ arguments are named after the CLI's options (`as_of`, `known_at`, `certain`, `tz
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ class Answers(builtins.list):  # type: ignore[type-arg]
 
     basis: Any = None
     total: int | None = None  # how many there are in all, before limit/offset (web paging)
+    archives: Any = None  # digest -> facts of the archived copies the answers name
 
 
 class Answer(dict):  # type: ignore[type-arg]
@@ -31,6 +32,10 @@ class Answer(dict):  # type: ignore[type-arg]
 
     added: bool = True
     bases: Any = None
+    warnings: tuple[str, ...] = ()  # what a stored event will not do that it seems to
+    corrections: Any = None  # `show(corrections=True)`: event id -> corrected fields, old values
+    sentence: str | None = None  # `why`: the one line a table leads with
+    archives: Any = None  # digest -> facts (type, size) of the archived copies it names
 
 
 class Ledger:
@@ -132,17 +137,20 @@ class Ledger:
         actor_id: str | None = None,
         new_claim: bool = False,
         tz: Zone = None,
+        source_archive: str | Path | bytes | IO[bytes] | None = None,
     ) -> Answer:
         """Append one event (a CLI single-event command); returns its stored envelope.
 
         `.added` on the answer is False when the same event was already stored.
+        `source_archive`: a copy of the source, stored with the event and named by its
+        `source.archive`.
         """
         from ledger.service.log import record_event
 
         return record_event(
             self, type, claim_id, data=data, occurred_at=occurred_at,
             expect_version=expect_version, recorded_by=recorded_by, actor_id=actor_id,
-            new_claim=new_claim, tz=self._zone(tz),
+            new_claim=new_claim, tz=self._zone(tz), source_archive=source_archive,
         )
 
     def seed(self) -> list[dict[str, Any]]:
@@ -158,18 +166,27 @@ class Ledger:
         claim: str | None = None,
         after: int = 0,
         progress: Progress | None = None,
+        with_evidence: bool = False,
     ) -> int:
-        """Write every event's full envelope as NDJSON in position order; returns the count."""
+        """Write every event's full envelope as NDJSON in position order; returns the count.
+
+        `with_evidence`: each archived copy goes before the first event naming it.
+        """
         from ledger.service.log import export_events
 
         tick = None if progress is None else (lambda n: progress(n, None))
-        return export_events(self, out, after=after, claim_id=claim, progress=tick)
+        return export_events(
+            self, out, after=after, claim_id=claim, progress=tick, with_evidence=with_evidence
+        )
 
     def replay(self, *, progress: Progress | None = None) -> dict[str, Any]:
         """Rebuild the projection tables from the log; the result is identical."""
         from ledger.service.integrity import replay
+        from ledger.service.search import rebuild_search
 
-        return replay(self, progress=progress)
+        done = replay(self, progress=progress)
+        rebuild_search(self)  # the search index is derived from the log too
+        return done
 
     # -- questions ----------------------------------------------------------------------
 
@@ -192,13 +209,27 @@ class Ledger:
         known_at: str | None = None,
         certain: bool = False,
         tz: Zone = None,
+        corrections: bool = False,
     ) -> dict[str, Any]:
-        """One claim at a basis: the object of `claim show -f json`."""
-        from ledger.service.questions import show_claim
+        """One claim at a basis: the object of `claim show -f json`.
+
+        `corrections`: also `.corrections` on the answer, the old value of each corrected
+        field by event id (what a table marks; one more read of the claim's events).
+        """
+        from ledger.service.questions import corrections_at, show_claim
+
+        from ledger.service.evidence import with_archive_facts
 
         zone = self._zone(tz)
         basis = self._basis(as_of, known_at, certain, zone)
-        return show_claim(self.store, claim, basis, zone, self.snapshots)
+        answer = with_archive_facts(
+            self, show_claim(self.store, claim, basis, zone, self.snapshots)
+        )
+        if corrections:
+            if not isinstance(answer, Answer):
+                answer = Answer(answer)
+            answer.corrections = corrections_at(self.store, claim, basis)
+        return answer  # type: ignore[no-any-return]
 
     def list(
         self,
@@ -228,9 +259,10 @@ class Ledger:
 
     def history(self, claim: str, *, tz: Zone = None) -> builtins.list[dict[str, Any]]:
         """Every event of a claim with both times and what each erratum changed."""
+        from ledger.service.evidence import with_archive_facts
         from ledger.service.questions import claim_history
 
-        return claim_history(self.store, claim, tz=self._zone(tz))
+        return with_archive_facts(self, claim_history(self.store, claim, tz=self._zone(tz)))
 
     def log(
         self,
@@ -273,6 +305,14 @@ class Ledger:
 
         return timeline(self, claim, known_at=known_at, tz=self._zone(tz))
 
+    def timeline_picture(
+        self, claim: str, *, known_at: str | None = None, tz: Zone = None, fmt: str = "svg"
+    ) -> bytes:
+        """The timeline drawn (world time across, ledger time down) as SVG or PNG bytes."""
+        from ledger.service.explain import timeline_picture
+
+        return timeline_picture(self, claim, known_at=known_at, tz=self._zone(tz), fmt=fmt)
+
     def search(
         self,
         text: str,
@@ -312,6 +352,36 @@ class Ledger:
         from ledger.service.actors import list_actors
 
         return list_actors(self, as_of=as_of, known_at=known_at, tz=self._zone(tz))
+
+    def actor_add(
+        self, actor_id: str, *, name: str, aliases: Iterable[str] = (), kind: str | None = None,
+        wikidata: str | None = None, affiliation: str | None = None, note: str | None = None,
+        recorded_by: str | None = None,
+    ) -> Answer:
+        """Register an actor (`ActorRegistered`); its stored envelope."""
+        from ledger.service.actors import add_actor
+
+        return add_actor(
+            self, actor_id, name=name, aliases=aliases, kind=kind, wikidata=wikidata,
+            affiliation=affiliation, note=note, recorded_by=recorded_by,
+        )
+
+    def actor_alias(
+        self, actor_id: str, alias: str, *, note: str | None = None,
+        recorded_by: str | None = None,
+    ) -> Answer:
+        """Give an actor another name from now on (`ActorAliased`)."""
+        from ledger.service.actors import alias_actor
+
+        return alias_actor(self, actor_id, alias, note=note, recorded_by=recorded_by)
+
+    def actor_unalias(
+        self, actor_id: str, alias: str, *, reason: str, recorded_by: str | None = None
+    ) -> Answer:
+        """Take a name away from an actor from now on (`ActorUnaliased`)."""
+        from ledger.service.actors import unalias_actor
+
+        return unalias_actor(self, actor_id, alias, reason=reason, recorded_by=recorded_by)
 
     # -- pages and exports (the web view, publish, export --as) ---------------------------
 
@@ -368,6 +438,28 @@ class Ledger:
         return export_as(
             self, kind, as_of=as_of, known_at=known_at, certain=certain, tz=self._zone(tz)
         )
+
+    # -- evidence: archived copies of sources ------------------------------------------
+
+    def evidence_add(
+        self, source: str | Path | bytes | IO[bytes], *, media_type: str | None = None
+    ) -> dict[str, Any]:
+        """Store a copy (idempotent by digest): sha256, media_type, size, stored (new or not)."""
+        from ledger.service.evidence import add_evidence
+
+        return add_evidence(self, source, media_type=media_type)
+
+    def evidence_get(self, sha256: str, out: IO[bytes]) -> dict[str, Any]:
+        """Write a stored copy's bytes to `out`; its sha256, media_type, size, stored_at."""
+        from ledger.service.evidence import get_evidence
+
+        return get_evidence(self, sha256, out)
+
+    def evidence_list(self) -> builtins.list[dict[str, Any]]:
+        """Every stored copy (sha256, media_type, size, stored_at), in digest order."""
+        from ledger.service.evidence import list_evidence
+
+        return list_evidence(self)
 
     # -- integrity ----------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -10,12 +11,19 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from ledger.domain.actors import Registry, is_actor_stream, registry_at, touched_keys
 from ledger.domain.claims import fold, project, status
 from ledger.domain.errors import InvalidInput, NotFoundError
 from ledger.domain.model import StoredEvent
 from ledger.domain.time import format_instant, parse_cutoff
 from ledger.domain.view import FoldRow, LogEvent, apply_errata, visible_events
-from ledger.projections.snapshot import Snapshot, answer_at, has_certain_timeline, status_at
+from ledger.projections.snapshot import (
+    Snapshot,
+    actor_keys,
+    answer_at,
+    has_certain_timeline,
+    status_at,
+)
 from ledger.store.port import EventStore
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +67,7 @@ def resolve_basis(
     tz: ZoneInfo | None = None,
 ) -> Basis:
     """Turn `--as-of` / `--known-at` text into a Basis (E, P and the head hash at P)."""
-    as_of_e = None if as_of is None else parse_cutoff(as_of, tz, field="as_of")
+    as_of_e = None if as_of is None else cutoff(as_of, tz, field="as_of")
     head = store.head()
     known_e: int | None = None
     if known_at is None:
@@ -78,7 +86,7 @@ def resolve_basis(
                 field="known_at",
             )
     else:
-        known_e = parse_cutoff(known_at, tz, field="known_at")
+        known_e = cutoff(known_at, tz, field="known_at")
         position = store.position_before(known_e)
     return Basis(
         as_of=as_of_e,
@@ -88,6 +96,27 @@ def resolve_basis(
         certain=certain,
         known_at_text=known_at,
     )
+
+
+def cutoff(text: str, tz: ZoneInfo | None, *, field: str) -> int:
+    """`parse_cutoff`, but a date written day/month/year is named as what it is."""
+    if "/" in text and not _iso_interval(text, tz):
+        raise InvalidInput(
+            f"'{text}' is not an ISO 8601 date or time: write it year first, YYYY-MM-DD "
+            "(e.g. 2023-10-17), or 2023-10, 2023, 2023-10-17T18:59Z",
+            field=field,
+        )
+    return parse_cutoff(text, tz, field=field)
+
+
+def _iso_interval(text: str, tz: ZoneInfo | None) -> bool:
+    from ledger.domain.time import parse_occurred
+
+    try:
+        parse_occurred(text, tz)
+    except InvalidInput:
+        return False
+    return True
 
 
 class Snapshots(Protocol):
@@ -132,6 +161,27 @@ class Asker:
         self._complete = False  # every row is loaded: a claim not in _rows has none
         self._after: set[str] | None = None
         self._basis_json = basis.to_json()
+        self._incoming: dict[str, list[dict[str, Any]]] | None = None  # see `linked_from`
+        self._registry: Registry | None = None
+        self._touched: set[str] = set()  # names whose owner changed after P (see `registry`)
+
+    @property
+    def registry(self) -> Registry:
+        """The actor registry at the basis position, read once (after any snapshot read).
+
+        Also notes the names that actor events after P touch: a snapshot, built with the
+        registry of the projection's checkpoint, holds at P only if it names none of them.
+        Reading after the snapshots is what makes that safe against a concurrent append.
+        """
+        if self._registry is None:
+            self._set_registry(self.store.read_actors())
+        assert self._registry is not None
+        return self._registry
+
+    def _set_registry(self, actor_events: Sequence[LogEvent]) -> None:
+        position = self.basis.position
+        self._registry = registry_at(actor_events, position)
+        self._touched = touched_keys(e for e in actor_events if e.position > position)
 
     def _load(self, claim_ids: list[str] | None) -> None:
         assert self.snapshots is not None
@@ -161,7 +211,12 @@ class Asker:
                 # The first question of a single-claim answer: catch-up check, row and, when
                 # the row does not hold at the basis, the events in one connection.
                 self._caught_up = True
-                found = self.snapshots.current_claim(claim_id, self.basis.position)
+                both = getattr(self.snapshots, "current_claim_and_actors", None)
+                if both is not None:  # the registry on the same connection
+                    found, actor_events = both(claim_id, self.basis.position)
+                    self._set_registry(actor_events)
+                else:
+                    found = self.snapshots.current_claim(claim_id, self.basis.position)
                 if isinstance(found, list):
                     self._events[claim_id] = found
                     self._absent.add(claim_id)
@@ -172,7 +227,14 @@ class Asker:
             return None
         if self.basis.certain and self.basis.as_of is not None and not has_certain_timeline(snap):
             return None
+        if self.touched_after_basis() and actor_keys(snap) & self._touched:
+            return None
         return snap
+
+    def touched_after_basis(self) -> set[str]:
+        """Names whose owner actor events after P changed (empty: the registry is as at P)."""
+        _ = self.registry
+        return self._touched
 
     def preload(self) -> None:
         """Load every snapshot at once (claim list)."""
@@ -203,13 +265,53 @@ class Asker:
                 if events is None:
                     events = self.store.read_claim(claim_id, up_to=self.basis.position)
                 kept = self.view(events)
-                self._status[claim_id] = status(fold(kept)) if kept else None
+                actors = self.registry
+                self._status[claim_id] = status(fold(kept, actors=actors)) if kept else None
         return self._status[claim_id]
 
     def answer(
         self, claim_id: str, events: Sequence[LogEvent] | None = None
     ) -> dict[str, Any] | None:
         """The §5 object of one claim at the basis, from its snapshot or its events."""
+        answer = self._own_answer(claim_id, events)
+        if answer is None:
+            return None
+        # `linked_from` after `links`, as section 5 orders the keys (JSON is compared as text).
+        shown: dict[str, Any] = {}
+        for key, value in answer.items():
+            shown[key] = value
+            if key == "links":
+                shown["linked_from"] = self.linked_from(claim_id)
+        return shown
+
+    def linked_from(self, claim_id: str) -> list[dict[str, Any]]:
+        """The links other claims make to this one at the basis, with their status there."""
+        if self._incoming is None:
+            self._incoming = {}
+            # The claims that ever recorded a link by P: a correction may retarget a link,
+            # so the linking claims' answers at the basis decide where each points.
+            linking = {e.claim_id for e in self.store.read_after(
+                0, up_to=self.basis.position, type="ClaimLinked"
+            )}
+            for other in sorted(linking):
+                own = self._own_answer(other)
+                if own is None:
+                    continue
+                for link in own["links"]:
+                    target = link.get("other_claim_id")
+                    if isinstance(target, str):
+                        self._incoming.setdefault(target, []).append(
+                            {"claim_id": other, "relation": link.get("relation"),
+                             "status": own["status"]}
+                        )
+        return [dict(item) for item in self._incoming.get(claim_id, ())]
+
+    def _own_answer(
+        self, claim_id: str, events: Sequence[LogEvent] | None = None
+    ) -> dict[str, Any] | None:
+        """The answer of the claim's own events, without `linked_from`."""
+        if is_actor_stream(claim_id):
+            return None  # an actor's stream is not a claim
         snap = self.usable(claim_id)
         if snap is not None:
             answer = answer_at(snap, self.basis.as_of, self.basis.certain, self.status_of)
@@ -219,7 +321,11 @@ class Asker:
             if events is None:
                 events = self.store.read_claim(claim_id, up_to=self.basis.position)
             kept = self.view(events)
-            answer = project(claim_id, kept, link_status=self.status_of) if kept else None
+            answer = None
+            if kept:
+                answer = project(
+                    claim_id, kept, link_status=self.status_of, actors=self.registry
+                )
         if answer is None:
             return None
         self._status[claim_id] = answer["status"]
@@ -237,15 +343,62 @@ def show_claim(
     """DESIGN §5 for one claim; an error when nothing of it is visible at the basis."""
     answer = Asker(store, basis, tz, snapshots).answer(claim_id)
     if answer is None:
+        from ledger.service.references import claim_exists, did_you_mean
+
+        if not claim_exists(store, claim_id):
+            raise NotFoundError(
+                f"no claim '{claim_id}' in the ledger; {did_you_mean(store, claim_id)}"
+            )
         raise NotFoundError(
-            f"claim '{claim_id}' has no visible event at this basis ({basis.describe()}); "
-            "try a later --as-of or --known-at, or `ledger claim list`"
+            f"claim '{claim_id}' exists but has no visible event at this basis "
+            f"({basis.describe()}); try a later --as-of or --known-at, or `ledger claim list`"
         )
     return answer
 
 
 def actor_key(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
+
+
+def matches_actor(answer: dict[str, Any], wanted: str, registry: Registry) -> bool:
+    """`--actor`: a name as written, or any name, alias or id of the actor it resolves to at
+    the basis (list items carry that basis's `actor_id`)."""
+    names = actors_of(answer)
+    if actor_key(wanted) in names or any(within_name(wanted, name) for name in names):
+        return True
+    actor_id = registry.resolve(wanted)
+    return actor_id is not None and actor_id in actor_ids_of(answer)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def within_name(wanted: str, name: str) -> bool:
+    """Whether `wanted` is a run of whole words of `name`, case-insensitively.
+
+    `IDF` finds "IDF (Daniel Hagari)" and `daniel hagari` does too; `Hagar` finds nothing:
+    a part of a word is too loose for a filter whose misses look like an empty answer.
+    """
+    words = _WORD.findall(actor_key(wanted))
+    if not words:
+        return False
+    within = _WORD.findall(actor_key(name))
+    size = len(words)
+    return any(within[i : i + size] == words for i in range(len(within) - size + 1))
+
+
+def actor_ids_of(answer: dict[str, Any]) -> set[str]:
+    """Every registered actor id in a projection's items, in any role."""
+    ids: set[str] = set()
+    for key in ("claimants", "denials", "corroborations", "retractions", "sanctions"):
+        for item in answer[key]:
+            value = item.get("actor_id")
+            if isinstance(value, str):
+                ids.add(value)
+    resolution = answer["resolution"]
+    if resolution and isinstance(resolution.get("actor_id"), str):
+        ids.add(resolution["actor_id"])
+    return ids
 
 
 def actors_of(answer: dict[str, Any]) -> set[str]:
@@ -306,13 +459,16 @@ def _list_claims(
     from_snapshots: set[str] = set()
     if snapshots is None:
         for e in store.read_after(0, up_to=basis.position):
-            by_claim.setdefault(e.claim_id, []).append(e)
+            if not is_actor_stream(e.claim_id):
+                by_claim.setdefault(e.claim_id, []).append(e)
     else:
         asker.preload()
         stale = asker.affected()
         # Only the claims touched after the basis (or lacking a --certain timeline) are
         # refolded from the log.
         for claim_id in stale:
+            if is_actor_stream(claim_id):
+                continue
             events = store.read_claim(claim_id, up_to=basis.position)
             if events:
                 by_claim[claim_id] = events
@@ -328,8 +484,7 @@ def _list_claims(
     # status filter skip building answers it would drop.
     for claim_id in by_claim:
         kept = asker.view(by_claim[claim_id])
-        asker._status[claim_id] = status(fold(kept)) if kept else None
-    wanted = None if actor is None else actor_key(actor)
+        asker._status[claim_id] = status(fold(kept, actors=asker.registry)) if kept else None
     answers = []
     for claim_id in claim_ids:
         if status_filter is not None and asker.status_of(claim_id) != status_filter:
@@ -337,7 +492,7 @@ def _list_claims(
         answer = asker.answer(claim_id, by_claim.get(claim_id))
         if answer is None:
             continue
-        if wanted is not None and wanted not in actors_of(answer):
+        if actor is not None and not matches_actor(answer, actor, asker.registry):
             continue
         answers.append(answer)
     return answers
@@ -349,9 +504,18 @@ def claim_history(
     """Every event of a claim in log order with both times, and what each erratum changed."""
     events = store.read_claim(claim_id)
     if not events:
-        raise NotFoundError(f"no claim '{claim_id}' in the ledger; see `ledger claim list`")
+        from ledger.service.references import did_you_mean
+
+        raise NotFoundError(f"no claim '{claim_id}' in the ledger; {did_you_mean(store, claim_id)}")
     corrections = apply_errata(events, position=events[-1].position)
     effects = {a.event_id: a for a in corrections.errata}
+    # Errata name their target by event id, which people cannot match by eye (ids from one
+    # session share their first characters): rows also carry positions both ways.
+    position_of = {e.event_id: e.position for e in events}
+    changed_by: dict[str, list[int]] = {}
+    for e in events:
+        if e.is_erratum:
+            changed_by.setdefault(str(e.data.get("target_event_id")), []).append(e.position)
     rows = []
     for e in events:
         row: dict[str, Any] = {
@@ -365,14 +529,46 @@ def claim_history(
             "data": e.data,
             "metadata": e.metadata,
             "erratum": None,
+            "changed_by": changed_by.get(e.event_id, []),
         }
         applied = effects.get(e.event_id)
         if applied is not None:
             row["erratum"] = _erratum_json(applied)
         elif e.is_erratum:
             row["erratum"] = {"target_event_id": e.data.get("target_event_id"), "applied": False}
+        if row["erratum"] is not None:
+            row["erratum"]["target_position"] = position_of.get(
+                str(row["erratum"]["target_event_id"])
+            )
         rows.append(row)
     return rows
+
+
+def corrections_at(
+    store: EventStore, claim_id: str, basis: Basis
+) -> dict[str, list[dict[str, Any]]]:
+    """Per event id of the claim, each field an erratum visible at the basis corrected:
+    `field` (`occurred_at` for the time), its `old` value and the erratum's `position`.
+
+    What a table marks next to a corrected value; not part of the section 5 answer.
+    """
+    events = store.read_claim(claim_id, up_to=basis.position)
+    if not any(e.is_erratum for e in events):
+        return {}
+    found: dict[str, list[dict[str, Any]]] = {}
+    for a in apply_errata(events, position=basis.position).errata:
+        if a.type != "RecordCorrected":
+            continue
+        for name in sorted(a.changes):
+            if name == "occurred_at":
+                old: Any = {"occurred_from": format_instant(a.occurred_before.start),
+                            "occurred_to": format_instant(a.occurred_before.end)}
+            else:
+                old = a.data_before.get(name)
+            found.setdefault(a.target_event_id, []).append(
+                {"field": name, "old": old, "position": a.position}
+            )
+    return found
 
 
 def _erratum_json(a: Any) -> dict[str, Any]:
@@ -437,11 +633,15 @@ def diff_bases(
 
     bases = [resolve_basis(store, tz=tz, **parse_basis_spec(text)) for text in (from_, to)]
     before, after = (list_claims(store, b, tz=tz, snapshots=snapshots) for b in bases)
+    actors = store.read_actors()
+    registries = [registry_at(actors, b.position) for b in bases]
     answer = Answer(
         {
             "from_basis": bases[0].to_json(),
             "to_basis": bases[1].to_json(),
-            "changes": diff_answers(before, after),
+            "changes": diff_answers(
+                before, after, actors_before=registries[0], actors_after=registries[1]
+            ),
         }
     )
     answer.bases = bases
@@ -459,7 +659,24 @@ def read_log(
     """The global log after a position, as full envelopes."""
     from ledger.codec import envelope_dict
 
+    if type is not None:
+        check_event_type(type)
     return [
         envelope_dict(e)
         for e in store.read_after(after, claim_id=claim, type=type, limit=limit)
     ]
+
+
+def check_event_type(name: str) -> None:
+    """A `--type` filter names a type of the catalogue: a typo must not read as "none yet"."""
+    import difflib
+
+    from ledger.service.vocabulary import EVENT_TYPES
+
+    if name in EVENT_TYPES:
+        return
+    close = difflib.get_close_matches(name, list(EVENT_TYPES), n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise InvalidInput(
+        f"unknown event type '{name}'; {hint}the types are {', '.join(EVENT_TYPES)}", field="type"
+    )

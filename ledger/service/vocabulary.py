@@ -6,8 +6,9 @@ domain reaches every command and page without a second list to keep in step.
 
 from __future__ import annotations
 
+from ledger.domain.actors import KINDS as ACTOR_KINDS
 from ledger.domain.claims import STATUSES
-from ledger.domain.events import CATALOGUE, MODALITIES, OUTCOMES, RELATIONS
+from ledger.domain.events import ACTOR_CATALOGUE, CATALOGUE, MODALITIES, OUTCOMES, RELATIONS
 from ledger.domain.model import ERRATA_TYPES
 from ledger.domain.time import (
     describe_instant,
@@ -17,9 +18,10 @@ from ledger.domain.time import (
     parse_instant,
 )
 
-EVENT_TYPES = tuple(CATALOGUE)
+EVENT_TYPES = (*CATALOGUE, *ACTOR_CATALOGUE)
 
 __all__ = [
+    "ACTOR_KINDS",
     "ERRATA_TYPES",
     "EVENT_TYPES",
     "MODALITIES",

@@ -10,12 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
-from ledger.codec import event_hash, new_salt
+from ledger.codec import canonical_json, event_hash, new_salt
+from ledger.domain.actors import ACTOR_TYPES, Registry, actor_id_of, check_actor_event, registry_at
 from ledger.domain.errata import check_erratum
-from ledger.domain.errors import ConflictError, DuplicateEventError, InvalidInput
+from ledger.domain.evidence import archives_named
+from ledger.domain.errors import ConflictError, DuplicateEventError, IntegrityError, InvalidInput
 from ledger.domain.model import Head, NewEvent, StoredEvent
 from ledger.domain.time import format_instant
-from ledger.store.port import AppendResult
+from ledger.store.port import AppendResult, StreamResult
+
+
+#: Clock skew allowed between writers (and the database): a head this far ahead is tolerated.
+CLOCK_SKEW_US = 60_000_000
 
 
 class StateReader(Protocol):
@@ -34,15 +40,31 @@ class StateReader(Protocol):
 
     def voided(self, target_ids: Iterable[str]) -> set[str]: ...
 
+    def actor_events(self) -> list[StoredEvent]:
+        """Every stored event of the actor streams (`actor:<id>`), in position order."""
+        ...
+
+    def stored_evidence(self, digests: Iterable[str]) -> set[str]:
+        """The digests among `digests` whose copy is stored (or arrives with this batch)."""
+        ...
+
 
 def same_content(stored: StoredEvent, new: NewEvent) -> bool:
-    """Identical per DESIGN §3: type, claim, occurred interval, data and metadata."""
+    """Identical: type, claim, occurred interval, and data and metadata as canonical JSON.
+
+    Python's == holds `True == 1` and `{"n": 1} == {"n": True}`, which hash differently; so
+    values Python calls equal are compared again as the RFC 8785 bytes the hash covers.
+    """
     if stored.type != new.type or stored.data != new.data or stored.metadata != new.metadata:
+        return False
+    if canonical_json(stored.data) != canonical_json(new.data):
+        return False
+    if canonical_json(stored.metadata) != canonical_json(new.metadata):
         return False
     if new.claim_id and stored.claim_id != new.claim_id:
         return False
-    if new.occurred is None:  # errata take their recorded_at as occurred time
-        return stored.is_erratum
+    if new.occurred is None:  # errata and actor events take their recorded_at as occurred time
+        return stored.is_erratum or stored.type in ACTOR_TYPES
     return (stored.occurred_from, stored.occurred_to) == (new.occurred.start, new.occurred.end)
 
 
@@ -72,11 +94,27 @@ def plan_append(
     if target_claims:
         versions.update(reader.last_versions(target_claims))
     voided = reader.voided(targets)
+    # Actor events are checked against the registry as it stands, batch lines included.
+    registry: Registry | None = None
+    if any(e.type in ACTOR_TYPES for e in batch):
+        registry = registry_at(reader.actor_events())
+    named = {digest for e in batch for _, digest in archives_named(e.data)}
+    copies = reader.stored_evidence(named) if named else set()
 
     result = AppendResult()
     pending: dict[str, StoredEvent] = {}
     position, prev_hash = head.position, head.hash
     floor = head.recorded_at
+    if floor is not None and floor > now + CLOCK_SKEW_US and batch and _ahead_of_database(
+        reader, floor
+    ):
+        # Times never decrease, so stamping after a planted far-future head would carry every
+        # honest event out of reach of --known-at questions: refuse instead, loudly.
+        raise IntegrityError(
+            f"the log's head (position {head.position}) is recorded at "
+            f"{format_instant(floor)}, in the future: nothing is appended after it; run "
+            "`ledger verify`, which names the row"
+        )
     batch_time = now if floor is None else max(now, floor)
 
     def lookup(event_id: str) -> StoredEvent | None:
@@ -97,6 +135,9 @@ def plan_append(
                 event = check_erratum(event, lookup, voided.__contains__)
             except InvalidInput as exc:
                 raise exc.at_line(event.line) if event.line is not None else exc from None
+        _check_archives(event, copies)
+        if registry is not None and event.type in ACTOR_TYPES:
+            _check_actor(event, registry, position + 1)
         recorded_at = _recorded_at(event, keep_recorded_at, floor, now, batch_time)
         floor = recorded_at
         current = versions.get(event.claim_id, 0)
@@ -148,6 +189,88 @@ def plan_append(
         result.added.append(stored)
         prev_hash = digest
     return result
+
+
+def _check_archives(event: NewEvent, copies: set[str]) -> None:
+    # Refused here, inside every store's write transaction, so no engine can store an event
+    # whose archived copy is missing: the digest the chain commits to must name real bytes.
+    for path, digest in archives_named(event.data):
+        if digest not in copies:
+            raise InvalidInput(
+                f"no archived copy with sha256 {digest} is stored; store it first with "
+                "`ledger evidence add FILE` (or give --source-archive FILE)",
+                field=path,
+                line=event.line,
+            )
+
+
+def first_reading(clock: Callable[[], int]) -> Callable[[], int]:
+    """A clock that returns its first reading ever after: one instant for a whole stream."""
+    reading: list[int] = []
+
+    def read() -> int:
+        if not reading:
+            reading.append(clock())
+        return reading[0]
+
+    return read
+
+
+def plan_stream(
+    chunks: Iterable[Sequence[NewEvent]],
+    reader: StateReader,
+    write: Callable[[list[StoredEvent]], None],
+    *,
+    clock: Callable[[], int],
+    keep_recorded_at: bool = False,
+) -> StreamResult:
+    """Plan and write `chunks` one after another, as one append of their concatenation.
+
+    The caller holds one transaction around the whole stream, and `reader` reads inside it:
+    each chunk's plan sees the rows the earlier chunks wrote (their head, versions, ids and
+    voids), so nothing of an earlier chunk has to stay in memory. Every event of the stream
+    gets the same recorded_at, as one batch would. Raises as `plan_append` does; the caller's
+    rollback then undoes the earlier chunks.
+    """
+    clock = first_reading(clock)
+    total = StreamResult()
+    for chunk in chunks:
+        if not chunk:
+            continue
+        result = plan_append(chunk, reader, clock=clock, keep_recorded_at=keep_recorded_at)
+        if result.added:
+            write(result.added)
+            if total.first_position is None:
+                total.first_position = result.added[0].position
+            total.last_position = result.added[-1].position
+        total.lines += len(chunk)
+        total.added += len(result.added)
+        total.skipped += len(result.skipped)
+    return total
+
+
+def _check_actor(event: NewEvent, registry: Registry, position: int) -> None:
+    actor_id = actor_id_of(event.claim_id)
+    assert actor_id is not None, "validate_event gives actor events their actor: stream"
+    try:
+        check_actor_event(event.type, actor_id, event.data, registry)
+    except InvalidInput as exc:
+        raise exc.at_line(event.line) if event.line is not None else exc from None
+    registry.apply(event.type, actor_id, event.data, position)
+
+
+def _ahead_of_database(reader: StateReader, floor: int) -> bool:
+    """Is the head beyond the database's own clock (plus the skew)?
+
+    Asked only when the head is ahead of this writer's clock: a clock that stepped back keeps
+    the head's time (times never decrease), a head ahead of the database's clock too is a
+    planted one. A store without a clock of its own (memory) has no such check.
+    """
+    database_now = getattr(reader, "database_now", None)
+    if database_now is None:
+        return False
+    reference = database_now()
+    return reference is not None and floor > reference + CLOCK_SKEW_US
 
 
 def _recorded_at(

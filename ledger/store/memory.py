@@ -7,9 +7,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from ledger.domain.model import EMPTY_HEAD, Head, NewEvent, StoredEvent
-from ledger.store.appender import plan_append
+from ledger.store.appender import plan_append, plan_stream
 from ledger.store.clock import wall_clock
-from ledger.store.port import AppendResult
+from ledger.store.memory_evidence import MemoryEvidence
+from ledger.store.memory_search import MemorySearch
+from ledger.store.port import AppendResult, EvidenceCopy, StreamResult
 
 
 class MemoryStore:
@@ -23,6 +25,11 @@ class MemoryStore:
         self._recorded: list[int] = []
         self._lock = threading.Lock()
         self._clock = clock
+        self.evidence = MemoryEvidence(self._events, clock)
+        self.search_index = MemorySearch(
+            lambda claim_id: self._by_claim.get(claim_id, []), lambda p: self._events[p - 1]
+        )
+        self._arriving: Sequence[EvidenceCopy] = ()  # the copies the current append stores
 
     # -- the reader the planner uses -------------------------------------------------------
     def state(
@@ -36,6 +43,13 @@ class MemoryStore:
     def voided(self, target_ids: Iterable[str]) -> set[str]:
         return {t for t in target_ids if t in self._voided}
 
+    def actor_events(self) -> list[StoredEvent]:
+        return self.read_actors()
+
+    def stored_evidence(self, digests: Iterable[str]) -> set[str]:
+        wanted = set(digests)
+        return set(self.evidence.info(wanted)) | (wanted & {c.sha256 for c in self._arriving})
+
     # -- the port ----------------------------------------------------------------------------
     def append(
         self,
@@ -43,13 +57,19 @@ class MemoryStore:
         *,
         keep_recorded_at: bool = False,
         dry_run: bool = False,
+        evidence: Sequence[EvidenceCopy] = (),
     ) -> AppendResult:
         with self._lock:
-            result = plan_append(
-                events, self, clock=self._clock, keep_recorded_at=keep_recorded_at
-            )
+            self._arriving = evidence
+            try:
+                result = plan_append(
+                    events, self, clock=self._clock, keep_recorded_at=keep_recorded_at
+                )
+            finally:
+                self._arriving = ()
             if dry_run:
                 return result
+            result.evidence = [c.sha256 for c in evidence if self.evidence.put(c)]
             for e in result.added:
                 self._events.append(e)
                 self._by_id[e.event_id] = e
@@ -57,7 +77,64 @@ class MemoryStore:
                 self._recorded.append(e.recorded_at)
                 if e.type == "RecordVoided":
                     self._voided.add(str(e.data["target_event_id"]))
+            self.search_index.add(result.added)
             return result
+
+    def append_stream(
+        self,
+        chunks: Iterable[Sequence[NewEvent]],
+        *,
+        keep_recorded_at: bool = False,
+        dry_run: bool = False,
+        before_commit: Callable[[MemoryStore], None] | None = None,
+        evidence: Sequence[EvidenceCopy] = (),
+    ) -> StreamResult:
+        with self._lock:
+            # Later chunks are planned against the earlier ones, so those are written as they
+            # come and taken back out on failure or on a dry run: the SQL store's rollback.
+            mark = len(self._events)
+            self._arriving = evidence
+            try:
+                result = plan_stream(
+                    chunks, self, self._write, clock=self._clock,
+                    keep_recorded_at=keep_recorded_at,
+                )
+                if before_commit is not None:
+                    before_commit(self)
+            except BaseException:
+                self._truncate(mark)
+                raise
+            finally:
+                self._arriving = ()
+            if dry_run:
+                self._truncate(mark)
+            else:
+                result.evidence = [c.sha256 for c in evidence if self.evidence.put(c)]
+            return result
+
+    def _write(self, added: Sequence[StoredEvent]) -> None:
+        for e in added:
+            self._events.append(e)
+            self._by_id[e.event_id] = e
+            self._by_claim.setdefault(e.claim_id, []).append(e)
+            self._recorded.append(e.recorded_at)
+            if e.type == "RecordVoided":
+                self._voided.add(str(e.data["target_event_id"]))
+        self.search_index.add(added)
+
+    def _truncate(self, length: int) -> None:
+        """Forget every event after the first `length` (nothing else refers to them yet)."""
+        for e in reversed(self._events[length:]):
+            del self._by_id[e.event_id]
+            claim = self._by_claim[e.claim_id]
+            claim.pop()
+            if not claim:
+                del self._by_claim[e.claim_id]
+            if e.type == "RecordVoided":
+                self._voided.discard(str(e.data["target_event_id"]))
+        del self._events[length:]
+        del self._recorded[length:]
+        self.search_index.truncate(length)
 
     def head(self) -> Head:
         return self.head_at(len(self._events))
@@ -95,6 +172,16 @@ class MemoryStore:
 
     def get(self, event_ids: Iterable[str]) -> dict[str, StoredEvent]:
         return {i: self._by_id[i] for i in event_ids if i in self._by_id}
+
+    def read_actors(self, *, up_to: int | None = None) -> list[StoredEvent]:
+        found = [
+            e
+            for claim_id, events in self._by_claim.items()
+            if claim_id.startswith("actor:")
+            for e in events
+            if up_to is None or e.position <= up_to
+        ]
+        return sorted(found, key=lambda e: e.position)
 
     def position_before(self, instant: int) -> int:
         return bisect.bisect_left(self._recorded, instant)

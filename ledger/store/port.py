@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import IO, Any, Protocol
 
 from ledger.domain.model import Head, NewEvent, StoredEvent
 
@@ -15,6 +15,19 @@ class AppendResult:
 
     added: list[StoredEvent] = field(default_factory=list)
     skipped: list[NewEvent] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)  # digests of the copies newly stored
+
+
+@dataclass(slots=True)
+class StreamResult:
+    """What a streamed append did, in counts: its events are not held in memory."""
+
+    lines: int = 0
+    added: int = 0
+    skipped: int = 0
+    first_position: int | None = None
+    last_position: int | None = None
+    evidence: list[str] = field(default_factory=list)  # digests of the copies newly stored
 
 
 class EventStore(Protocol):
@@ -26,8 +39,31 @@ class EventStore(Protocol):
         *,
         keep_recorded_at: bool = False,
         dry_run: bool = False,
+        evidence: Sequence[EvidenceCopy] = (),
     ) -> AppendResult:
-        """Append a batch atomically under the write lock; all or nothing (`dry_run`: decide only)."""
+        """Append a batch atomically under the write lock; all or nothing (`dry_run`: decide only).
+
+        `evidence`: copies stored in the same transaction (idempotent by digest), which the
+        batch's events may name in `source.archive`.
+        """
+        ...
+
+    def append_stream(
+        self,
+        chunks: Iterable[Sequence[NewEvent]],
+        *,
+        keep_recorded_at: bool = False,
+        dry_run: bool = False,
+        before_commit: Callable[[Any], None] | None = None,
+        evidence: Sequence[EvidenceCopy] = (),
+    ) -> StreamResult:
+        """`append` of the chunks' concatenation, one chunk in memory at a time: one transaction
+        under the write lock, all or nothing (an error in any chunk stores none of them).
+
+        `before_commit(view)` runs after the last chunk, inside the transaction: `view.get(ids)`
+        and `view.last_versions(claim_ids)` see the whole input and the log; raising refuses
+        the lot. `evidence`: copies stored before the commit, which may grow while the
+        chunks are read (an import stages each copy as it meets its line)."""
         ...
 
     def head(self) -> Head:
@@ -58,9 +94,65 @@ class EventStore(Protocol):
         """Stored events by id (missing ids are absent from the result)."""
         ...
 
+    def read_actors(self, *, up_to: int | None = None) -> list[StoredEvent]:
+        """The events of every actor stream (`actor:<id>`) in position order, up to a position."""
+        ...
+
     def position_before(self, instant: int) -> int:
         """The last position whose recorded_at is before `instant` (0 if none)."""
         ...
 
     def close(self) -> None:
+        ...
+
+
+# -- evidence: archived copies of sources --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceInfo:
+    """A stored copy, without its bytes."""
+
+    sha256: str
+    media_type: str
+    size: int
+    stored_at: int
+
+
+@dataclass(frozen=True)
+class EvidenceCopy:
+    """A copy on its way in: hashed already, its bytes in a seekable file (never all in memory)."""
+
+    sha256: str
+    media_type: str
+    size: int
+    file: IO[bytes]
+
+    def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        self.file.seek(0)
+        while chunk := self.file.read(size):
+            yield chunk
+
+
+class EvidenceStore(Protocol):
+    """Archived copies, content-addressed by sha256; append-only like the log."""
+
+    def put(self, copy: EvidenceCopy) -> bool:
+        """Store a copy under the write lock; False when its digest was already stored."""
+        ...
+
+    def info(self, digests: Iterable[str]) -> dict[str, EvidenceInfo]:
+        """The stored copies among `digests` (missing ones are absent)."""
+        ...
+
+    def list(self) -> list[EvidenceInfo]:
+        """Every stored copy, in digest order."""
+        ...
+
+    def chunks(self, sha256: str) -> Iterator[bytes]:
+        """The bytes of a stored copy as read back, in pieces (nothing if it is not stored)."""
+        ...
+
+    def references(self) -> Iterator[tuple[int, str]]:
+        """(position, digest) of every archive the log's events name, in position order."""
         ...

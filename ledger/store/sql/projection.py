@@ -13,9 +13,21 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select
 
+from ledger.domain.actors import registry_at, touched_keys
 from ledger.domain.view import FoldRow
-from ledger.projections.snapshot import Built, Snapshot, build_snapshot, load_snapshot
-from ledger.store.sql.engine import driver_connection, is_sqlite, write_transaction
+from ledger.projections.snapshot import (
+    Built,
+    Snapshot,
+    actor_keys,
+    build_snapshot,
+    load_snapshot,
+)
+from ledger.store.sql.engine import (
+    WriteRefused,
+    driver_connection,
+    is_sqlite,
+    write_transaction,
+)
 from ledger.store.sql.schema import claim_projection as P
 from ledger.store.sql.schema import events as T
 from ledger.store.sql.schema import projection_checkpoints as C
@@ -52,6 +64,14 @@ _FOLD_COLUMNS = (
     T.c.recorded_at,
     T.c.data,
 )
+# The actor streams (`actor:<id>`): a range of the (claim_id, version) index.
+_ACTOR_ROWS = (
+    select(*_FOLD_COLUMNS)
+    .where(T.c.claim_id >= "actor:", T.c.claim_id < "actor;")
+    .order_by(T.c.position)
+)
+
+
 def checkpoint(conn: Connection) -> int:
     value = conn.execute(_CHECKPOINT).scalar()
     return int(value or 0)
@@ -73,8 +93,11 @@ def catch_up(engine: Engine, progress: Progress | None = None) -> tuple[int, int
         done, head = _state(conn)
         if done >= head:
             return done, done
-    with write_transaction(engine) as conn:
-        return _catch_up(conn, progress)
+    try:
+        with write_transaction(engine) as conn:
+            return _catch_up(conn, progress)
+    except WriteRefused:  # a standby or a read-only role: questions refold instead
+        return done, done
 
 
 def current_rows(engine: Engine, claim_ids: Iterable[str] | None = None) -> dict[str, Snapshot]:
@@ -83,9 +106,21 @@ def current_rows(engine: Engine, claim_ids: Iterable[str] | None = None) -> dict
         done, head = _state(conn)
         if done >= head:
             return _read(conn, claim_ids)
-    with write_transaction(engine) as conn:
-        _catch_up(conn, None)
-        return _read(conn, claim_ids)
+    try:
+        with write_transaction(engine) as conn:
+            _catch_up(conn, None)
+            return _read(conn, claim_ids)
+    except WriteRefused:
+        # Read-only (a standby, a read-only role): the same rows, refolded here and kept in
+        # memory; nothing waits on a write that cannot happen.
+        with engine.connect() as conn:
+            _, head = _state(conn)
+            wanted = None if claim_ids is None else set(claim_ids)
+            return {
+                row[0]: load_snapshot(row[1], *row[3:])
+                for row in refold_rows(conn, head)
+                if wanted is None or row[0] in wanted
+            }
 
 
 def current_claim(engine: Engine, claim_id: str, position: int) -> Snapshot | list[FoldRow]:
@@ -102,11 +137,60 @@ def current_claim(engine: Engine, claim_id: str, position: int) -> Snapshot | li
         found = _claim_at(driver, sqlite, claim_id, position)
         if found is not None:
             return found
-    with write_transaction(engine) as conn:
-        _catch_up(conn, None)
-        found = _claim_at(conn.connection.driver_connection, sqlite, claim_id, position)
-        assert found is not None, "caught up under the write lock"
-        return found
+    return _claim_caught_up(engine, sqlite, claim_id, position)
+
+
+def current_claim_and_actors(
+    engine: Engine, claim_id: str, position: int
+) -> tuple[Snapshot | list[FoldRow], list[FoldRow]]:
+    """`current_claim`, and every actor event, read after it on the same connection.
+
+    A question needs the registry at P, and the names actor events after P touched (a
+    snapshot naming one of those does not hold at P); read after the snapshot, they cover
+    every actor event the snapshot was built with.
+    """
+    sqlite = is_sqlite(engine)
+    with driver_connection(engine, single_reads=True) as driver:
+        found = _claim_at(driver, sqlite, claim_id, position)
+        if found is not None:
+            return found, _actor_events(driver, sqlite)
+    found = _claim_caught_up(engine, sqlite, claim_id, position)
+    with driver_connection(engine, single_reads=True) as driver:
+        return found, _actor_events(driver, sqlite)
+
+
+_ACTOR_EVENTS_SQLITE = (
+    "SELECT " + _FOLD_LIST + ", data FROM events "
+    "WHERE claim_id >= 'actor:' AND claim_id < 'actor;' ORDER BY position"
+)
+_ACTOR_EVENTS_PG = (
+    "SELECT " + _FOLD_LIST + ", data::text FROM events "
+    "WHERE claim_id >= 'actor:' AND claim_id < 'actor;' ORDER BY position"
+)
+
+
+def _actor_events(driver: Any, sqlite: bool) -> list[FoldRow]:
+    cursor = driver.cursor()
+    try:
+        cursor.execute(_ACTOR_EVENTS_SQLITE if sqlite else _ACTOR_EVENTS_PG)
+        loads = orjson.loads
+        return [FoldRow(*r[:9], loads(r[9])) for r in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def _claim_caught_up(
+    engine: Engine, sqlite: bool, claim_id: str, position: int
+) -> Snapshot | list[FoldRow]:
+    try:
+        with write_transaction(engine) as conn:
+            _catch_up(conn, None)
+            found = _claim_at(conn.connection.driver_connection, sqlite, claim_id, position)
+    except WriteRefused:  # read-only: the claim's own events, folded by the question
+        with engine.connect() as conn:
+            return _claim_events(conn, claim_id, position)
+    assert found is not None, "caught up under the write lock"
+    return found
 
 
 # Single-claim questions go through the driver's cursor: SQLAlchemy's per-statement work cost
@@ -185,10 +269,15 @@ def _catch_up(conn: Connection, progress: Progress | None) -> tuple[int, int]:
         return start, start
     claims: list[str] | None = None  # None: every claim, streaming the whole log
     total: int | None = head
+    actor_rows = [FoldRow(*r) for r in conn.execute(_ACTOR_ROWS.where(T.c.position <= head))]
+    actors = registry_at(actor_rows)
     if start > 0:
         q = select(T.c.claim_id).where(T.c.position > start).distinct()
         claims = sorted(c for (c,) in conn.execute(q))
         total = None
+        newer = [r for r in actor_rows if r.position > start]
+        if newer:
+            claims = sorted(set(claims) | _claims_naming(conn, touched_keys(newer)))
         # Touched claims are rebuilt whole (an event may land in their valid-time past);
         # a claim whose every event is now voided simply gets no new row.
         for chunk in _chunks(claims):
@@ -196,7 +285,7 @@ def _catch_up(conn: Connection, progress: Progress | None) -> tuple[int, int]:
     rows: list[dict[str, Any]] = []
     done = 0
     for claim_id, events in _events_by_claim(conn, claims, head):
-        built = build_snapshot(claim_id, events, head)
+        built = build_snapshot(claim_id, events, head, actors)
         done += len(events)
         if built is not None:
             rows.append(_row(claim_id, events, built))
@@ -211,6 +300,12 @@ def _catch_up(conn: Connection, progress: Progress | None) -> tuple[int, int]:
     if progress is not None:
         progress(total or done, total)
     return start, head
+
+
+def _claims_naming(conn: Connection, keys: set[str]) -> set[str]:
+    """Claims whose snapshot names an actor whose registry entry new actor events changed:
+    they have no event of their own after the checkpoint, yet their answer changes."""
+    return {c for c, snap in _read(conn, None).items() if actor_keys(snap) & keys}
 
 
 _Row = tuple[str, int, str, bytes, bytes, bytes]
@@ -364,6 +459,11 @@ class SqlSnapshots:
     def current_claim(self, claim_id: str, position: int) -> Snapshot | list[FoldRow]:
         return current_claim(self.engine, claim_id, position)
 
+    def current_claim_and_actors(
+        self, claim_id: str, position: int
+    ) -> tuple[Snapshot | list[FoldRow], list[FoldRow]]:
+        return current_claim_and_actors(self.engine, claim_id, position)
+
     def rows(self, claim_ids: Iterable[str] | None = None) -> dict[str, Snapshot]:
         return read_rows(self.engine, claim_ids)
 
@@ -377,3 +477,75 @@ class SqlSnapshots:
 
     def rebuild(self, progress: Progress | None = None) -> int:
         return rebuild(self.engine, progress)
+
+
+# -- without writing: read-only databases, and verify's check of the stored rows -------------
+
+
+def refold_rows(conn: Connection, head: int) -> Iterator[_Row]:
+    """Every claim's projection row at `head`, refolded from the log and written nowhere:
+    what a rebuild up to `head` would store, in the log's claim order."""
+    actor_rows = [FoldRow(*r) for r in conn.execute(_ACTOR_ROWS.where(T.c.position <= head))]
+    actors = registry_at(actor_rows)
+    for claim_id, events in _whole_log_by_claim(conn, head):
+        built = build_snapshot(claim_id, events, head, actors)
+        if built is not None:
+            yield _row(claim_id, events, built)
+
+
+def _claim_events(conn: Connection, claim_id: str, position: int) -> list[FoldRow]:
+    q = (
+        select(*_FOLD_COLUMNS)
+        .where(T.c.claim_id == claim_id, T.c.position <= position)
+        .order_by(T.c.version)
+    )
+    return [FoldRow(*r) for r in conn.execute(q)]
+
+
+_STORED_ROWS = (
+    "SELECT claim_id, last_position, status, timeline, certain, body FROM claim_projection"
+)
+
+
+def disagreements(engine: Engine, limit: int = 10) -> list[str]:
+    """What in the stored projection differs from a refold of the log up to its checkpoint.
+
+    One pass over each: the stored rows are kept as digests by claim id, then every refolded
+    row is compared with its digest. Names up to `limit` claims; empty when they agree.
+    """
+    import hashlib
+
+    def digest(row: Sequence[Any]) -> bytes:
+        h = hashlib.sha256(orjson.dumps([row[0], int(row[1]), row[2]]))
+        for blob in row[3:]:
+            h.update(len(blob).to_bytes(8, "big"))
+            h.update(bytes(blob))
+        return h.digest()
+
+    found: list[str] = []
+    with engine.connect() as conn:
+        if not is_sqlite(conn):  # one snapshot for both passes, whatever catches up meanwhile
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        done, head = _state(conn)
+        if done > head:
+            return [f"the projection's checkpoint {done} lies beyond the log's head {head}"]
+        stored: dict[str, bytes] = {}
+        cursor = _cursor(conn.connection.driver_connection, is_sqlite(conn))
+        try:
+            cursor.execute(_STORED_ROWS)
+            while batch := cursor.fetchmany(5_000):
+                for row in batch:
+                    stored[row[0]] = digest(row)
+        finally:
+            cursor.close()
+        for row in refold_rows(conn, done):
+            mine = stored.pop(row[0], None)
+            if mine is None:
+                found.append(f"claim '{row[0]}' is missing from the projection")
+            elif mine != digest(row):
+                found.append(f"claim '{row[0]}': the projection row differs from a refold of the log")
+            if len(found) >= limit:
+                return found
+    for claim_id in sorted(stored)[: limit - len(found)]:
+        found.append(f"claim '{claim_id}' is in the projection but not in the log")
+    return found

@@ -18,6 +18,7 @@ from ledger.domain.errors import LedgerError
 from ledger.domain.model import EMPTY_HEAD, Head, NewEvent, StoredEvent
 from ledger.store.sql.statements import SQLITE, SQLITE_READ_AFTER, DriverReads, to_event
 from ledger.store.port import AppendResult
+from ledger.store.sql.evidence import ReadOnlyEvidence
 from ledger.store.sql.sqlite_file import warn_if_shared
 
 
@@ -57,6 +58,7 @@ class SqliteReader:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.reads = DriverReads(conn, SQLITE)
+        self.evidence = ReadOnlyEvidence(conn, "sqlite")
 
     def append(
         self,
@@ -103,6 +105,9 @@ class SqliteReader:
 
     def position_before(self, instant: int) -> int:
         return self.reads.position_before(instant)
+
+    def read_actors(self, *, up_to: int | None = None) -> list[StoredEvent]:
+        return self.reads.actor_events(up_to)
 
     def close(self) -> None:
         self.conn.close()

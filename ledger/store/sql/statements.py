@@ -59,6 +59,9 @@ _VOIDS = "SELECT data FROM events WHERE type = 'RecordVoided' AND claim_id "
 _BEFORE = "SELECT position FROM events WHERE recorded_at < "
 _BEFORE_ORDER = " ORDER BY recorded_at DESC, position DESC LIMIT 1"
 _INSERT = "INSERT INTO events (" + COLUMNS + ") VALUES "
+#: Every actor stream's events (`actor:<id>`): a range of the (claim_id, version) index, in
+#: the byte order both engines' default collations give claim ids (':' + 1 is ';').
+ACTOR_EVENTS = _SELECT + "WHERE claim_id >= 'actor:' AND claim_id < 'actor;' ORDER BY position"
 
 SQLITE = Dialect(
     name="sqlite",
@@ -189,6 +192,11 @@ class DriverReads:
             rows = self._all(self.d.claim_up_to, (claim_id, up_to))
         text = self.d.json_text
         return [to_event(r, text) for r in rows]
+
+    def actor_events(self, up_to: int | None = None) -> list[StoredEvent]:
+        text = self.d.json_text
+        found = [to_event(r, text) for r in self._all(ACTOR_EVENTS, ())]
+        return found if up_to is None else [e for e in found if e.position <= up_to]
 
     def position_before(self, instant: int) -> int:
         rows = self._all(self.d.position_before, (instant,))

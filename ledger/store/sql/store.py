@@ -9,14 +9,16 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from ledger.domain.model import EMPTY_HEAD, Head, NewEvent, StoredEvent
-from ledger.store.appender import plan_append
+from ledger.store.appender import plan_append, plan_stream
 from ledger.store.clock import wall_clock
 from ledger.store.sql.bulk import ANALYZE_AFTER, analyze, copy_events
 from ledger.store.sql.statements import DriverReads, dialect_of
 from ledger.store.sql.engine import driver_connection, driver_write_transaction
 from ledger.store.faults import crash_point
-from ledger.store.port import AppendResult
+from ledger.store.port import AppendResult, EvidenceCopy, StreamResult
+from ledger.store.sql.evidence import EvidenceRows, SqlEvidence
 from ledger.store.sql.schema import events as T
+from ledger.store.sql.search import index_events
 
 _INSERT_CHUNK = 10_000  # rows per executemany / COPY; bounded, never one huge payload
 
@@ -42,11 +44,19 @@ def row_to_event(row: Sequence[Any]) -> StoredEvent:
     return StoredEvent(*row)
 
 
+# The clocks the future-time triggers of revision 0007 compare recorded_at with.
+_DATABASE_NOW_SQLITE = "SELECT CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER)"
+_DATABASE_NOW_PG = "SELECT (extract(epoch FROM statement_timestamp()) * 1000000)::bigint"
+
+
 class _Reader:
     """The planner's view of the log, inside the writer's transaction."""
 
-    def __init__(self, reads: DriverReads) -> None:
+    def __init__(self, reads: DriverReads, arriving: Sequence[EvidenceCopy] = ()) -> None:
         self.reads = reads
+        # The copies this append stores before it commits; a streamed import adds to them
+        # while it reads, so they are looked at when asked, not copied here.
+        self.arriving = arriving
 
     def state(
         self, event_ids: Iterable[str], claim_ids: Iterable[str]
@@ -59,12 +69,31 @@ class _Reader:
     def last_versions(self, claim_ids: Iterable[str]) -> dict[str, int]:
         return self.reads.last_versions(claim_ids)
 
+    def database_now(self) -> int:
+        """The database's clock, microseconds (what its future-time trigger compares with)."""
+        sql = _DATABASE_NOW_SQLITE if self.reads.d.name == "sqlite" else _DATABASE_NOW_PG
+        cur = self.reads.conn.cursor()
+        try:
+            cur.execute(sql)
+            return int(cur.fetchone()[0])
+        finally:
+            cur.close()
+
     def voided(self, target_ids: Iterable[str]) -> set[str]:
         targets = set(target_ids)
         if not targets:
             return set()
         claims = {e.claim_id for e in self.get(targets).values()}
         return self.reads.void_targets(claims) & targets
+
+    def stored_evidence(self, digests: Iterable[str]) -> set[str]:
+        wanted = set(digests)
+        arriving = wanted & {c.sha256 for c in self.arriving}
+        rows = EvidenceRows(self.reads.conn, self.reads.d.name)
+        return rows.stored(wanted - arriving) | arriving
+
+    def actor_events(self) -> list[StoredEvent]:
+        return self.reads.actor_events()
 
 
 class SqlStore:
@@ -74,6 +103,7 @@ class SqlStore:
         self.engine = engine
         self._clock = clock
         self._dialect = dialect_of(engine.dialect.name)
+        self.evidence = SqlEvidence(engine, clock)
 
     def append(
         self,
@@ -81,18 +111,60 @@ class SqlStore:
         *,
         keep_recorded_at: bool = False,
         dry_run: bool = False,
+        evidence: Sequence[EvidenceCopy] = (),
     ) -> AppendResult:
         with driver_write_transaction(self.engine) as dbapi:
             reads = DriverReads(dbapi, self._dialect)
             result = plan_append(
-                events, _Reader(reads), clock=self._clock, keep_recorded_at=keep_recorded_at
+                events, _Reader(reads, evidence), clock=self._clock,
+                keep_recorded_at=keep_recorded_at,
             )
             if dry_run:
                 dbapi.rollback()
             else:
+                rows = EvidenceRows(dbapi, self._dialect.name)
+                result.evidence = [c.sha256 for c in evidence if rows.put(c, self._clock())]
                 self._insert(dbapi, reads, result.added)
                 crash_point("before-commit")
         if len(result.added) >= ANALYZE_AFTER:
+            analyze(self.engine)
+        return result
+
+    def append_stream(
+        self,
+        chunks: Iterable[Sequence[NewEvent]],
+        *,
+        keep_recorded_at: bool = False,
+        dry_run: bool = False,
+        before_commit: Callable[[_Reader], None] | None = None,
+        evidence: Sequence[EvidenceCopy] = (),
+    ) -> StreamResult:
+        with driver_write_transaction(self.engine) as dbapi:
+            reads = DriverReads(dbapi, self._dialect)
+            written = 0
+
+            def write(rows: list[StoredEvent]) -> None:
+                # Written as planned, inside the transaction, so the next chunk's plan reads
+                # them; a dry run rolls them back with the rest.
+                nonlocal written
+                if written:
+                    crash_point("mid-batch")
+                self._insert(dbapi, reads, rows)
+                written += len(rows)
+
+            view = _Reader(reads, evidence)
+            result = plan_stream(
+                chunks, view, write, clock=self._clock, keep_recorded_at=keep_recorded_at
+            )
+            if before_commit is not None:
+                before_commit(view)
+            if dry_run:
+                dbapi.rollback()
+            else:
+                rows = EvidenceRows(dbapi, self._dialect.name)
+                result.evidence = [c.sha256 for c in evidence if rows.put(c, self._clock())]
+                crash_point("before-commit")
+        if not dry_run and result.added >= ANALYZE_AFTER:
             analyze(self.engine)
         return result
 
@@ -104,6 +176,8 @@ class SqlStore:
                 reads.insert(chunk)
             if i + _INSERT_CHUNK < len(rows):
                 crash_point("mid-batch")
+        # The search index is part of the same transaction: it never lags the log.
+        index_events(dbapi, self._dialect.name, rows)
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[DriverReads]:
@@ -157,6 +231,10 @@ class SqlStore:
     def position_before(self, instant: int) -> int:
         with self._read() as reads:
             return reads.position_before(instant)
+
+    def read_actors(self, *, up_to: int | None = None) -> list[StoredEvent]:
+        with self._read() as reads:
+            return reads.actor_events(up_to)
 
     def close(self) -> None:
         self.engine.dispose()
