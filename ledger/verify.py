@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -81,19 +82,32 @@ def check_events(
     progress: Callable[[int], None] | None = None,
 ) -> Break | None:
     """Continue the check from `state` over `events`; the first break, or None."""
-    for e in events:
-        found = _step(e, state, digest)
-        if found is not None:
-            return found
-        if progress is not None and state.checked % 10_000 == 0:
-            progress(state.checked)
+    e: StoredEvent | None = None
+    try:
+        for e in events:
+            found = _step(e, state, digest)
+            if found is not None:
+                return found
+            e = None
+            if progress is not None and state.checked % 10_000 == 0:
+                progress(state.checked)
+    except _CORRUPTION as exc:
+        # Raised reading a row (e is None: its JSON did not decode) or checking it: the same
+        # break `check_rows` names.
+        row = None if e is None else tuple(getattr(e, f.name) for f in dataclasses.fields(e))
+        return corrupted_row(row, state.expected_position, exc)
     return None
 
 
 def report(state: ChainState, found: Break | None, digest: tuple[int, str] | None) -> VerifyReport:
     """The verdict once the check stopped: at `found`, or at the end of the log."""
     breaks = [] if found is None else [found]
-    if digest is not None and not state.digest_seen and not breaks:
+    if digest is not None and digest[0] == 0 and not breaks:
+        # The empty prefix: every log extends it, and its hash is the chain's start.
+        if digest[1] != ZERO_HASH:
+            breaks.append(Break(0, "the digest names position 0 with a hash other than the "
+                                   "empty log's (64 zeros): it was not printed by verify"))
+    elif digest is not None and not state.digest_seen and not breaks:
         breaks.append(
             Break(
                 state.expected_position,
@@ -172,6 +186,8 @@ def check_rows(
     versions = state.versions
     checked = state.checked
     digest_position = None if digest is None else digest[0]
+    row: Row | None = None
+    position: Any = None
     try:
         for row in rows:
             (position, event_id, type_, claim_id, version, schema_version, occurred_from,
@@ -226,10 +242,47 @@ def check_rows(
             checked += 1
             if progress is not None and checked % 10_000 == 0:
                 progress(checked)
+    except _CORRUPTION as exc:
+        # A value no ledger writes (a REAL time, data that is not JSON): named where it is.
+        if first_versions is not None:
+            return _CHUNK_DIRTY
+        return corrupted_row(row if position == expected else None, expected, exc)
     finally:
         state.expected_position, state.prev_hash = expected, prev_hash
         state.prev_recorded, state.checked = prev_recorded, checked
     return None
+
+
+#: What a value of the wrong type makes hashing or decoding raise.
+_CORRUPTION = (TypeError, ValueError, OverflowError, AttributeError, KeyError, UnicodeError)
+
+_INT_FIELDS = ("position", "version", "schema_version", "occurred_from", "occurred_to",
+               "recorded_at")  # fmt: skip
+_TEXT_FIELDS = ("event_id", "type", "claim_id", "salt", "prev_hash", "hash")
+
+
+def corrupted_row(row: Row | None, position: int, exc: BaseException) -> Break:
+    """The break for a row that could not even be checked: which value is wrong, if known."""
+    names = [f.name for f in dataclasses.fields(StoredEvent)]
+    if row is not None and len(row) == len(names):
+        for name, value in zip(names, row):
+            if name in _INT_FIELDS and type(value) is not int:
+                return Break(position, f"{name} holds {_shown(value)}, not an integer: the row "
+                                       "was changed outside the ledger")
+            if name in _TEXT_FIELDS and type(value) is not str:
+                return Break(position, f"{name} holds {_shown(value)}, not text: the row was "
+                                       "changed outside the ledger")
+    if "JSONDecode" in type(exc).__name__:
+        return Break(position, "data or metadata is not valid JSON: the row was changed "
+                               "outside the ledger")
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return Break(position, f"a stored value is corrupted ({reason[:120]}): the row was changed "
+                           "outside the ledger")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:40]}{'…' if len(text) > 40 else ''}"
 
 
 @dataclass(frozen=True, slots=True)

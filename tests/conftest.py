@@ -51,6 +51,13 @@ def _psycopg(url: str) -> str:
     return url
 
 
+@pytest.fixture(autouse=True)
+def _private_witness(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify remembers digests in a witness file: each test gets its own, never the user's."""
+    path = tmp_path_factory.mktemp("witness") / "witness.json"
+    monkeypatch.setenv("LEDGER_WITNESS", str(path))
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A URL to an empty PostgreSQL schema, dropped after the test."""

@@ -7,12 +7,14 @@ import re
 
 from ledger.service import LedgerError
 
-_PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+# Up to the LAST `@` of the run: a password may hold a raw `@` of its own.
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@\s]*:)\S*@")
+_PASSWORD_PARAMETER = re.compile(r"((?:ssl)?password\s*=\s*)('[^']*'|[^\s&;]+)", re.IGNORECASE)
 
 
 def scrub(text: str) -> str:
     """Never print a password, whatever the driver put in its message."""
-    return _PASSWORD_IN_URL.sub(r"\1***@", text)
+    return _PASSWORD_PARAMETER.sub(r"\1***", _PASSWORD_IN_URL.sub(r"\1***@", text))
 
 
 _NOTHING_STORED = (
@@ -74,9 +76,57 @@ def message_for(exc: BaseException) -> str | None:
         )
     ) or ("connection" in lowered and ("refused" in lowered or "failed" in lowered)):
         return _UNREACHABLE.format(detail=_first_line(text))
-    if "append-only" in lowered:
-        return _first_line(text)
+    if "append-only" in lowered or "lies in the future" in lowered:
+        return _strip_driver(_first_line(text))
+    if "JSONDecode" in type(exc).__name__:
+        # Only a row changed outside the ledger holds data that is not JSON.
+        return (
+            "a stored event holds data that is not valid JSON (the log was changed outside "
+            "the ledger): run `ledger verify`, which names the row"
+        )
+    if "permission denied" in lowered or "insufficientprivilege" in lowered:
+        return _missing_right(text)
+    if "read-only transaction" in lowered or "during recovery" in lowered:
+        return (
+            "this database is read-only (a hot standby or a read-only transaction): write to "
+            "the primary"
+        )
     return None
+
+
+# What the ledger's app role holds on each table (`ledger init --app-role`): named when the
+# database refuses a right, since PostgreSQL's message names the table but not the right.
+_RIGHTS = {
+    "events": "SELECT and INSERT",
+    "evidence": "SELECT and INSERT",
+    "alembic_version": "SELECT",
+    "ledger_meta": "SELECT",
+    "ledger_write_lock": "UPDATE (to take the write lock)",
+}
+_DENIED = re.compile(r"permission denied for (table|schema|relation|sequence) \"?([\w.]+)")
+
+
+def _missing_right(text: str) -> str:
+    found = _DENIED.search(text)
+    if found is None:
+        return _strip_driver(_first_line(text)) + (
+            ": this role lacks a right the ledger needs; `ledger init --app-role ROLE` "
+            "grants exactly those"
+        )
+    kind, name = found.group(1), found.group(2).rpartition(".")[2]
+    if kind == "schema":
+        right = "USAGE"
+    else:
+        right = _RIGHTS.get(name, "SELECT, INSERT, UPDATE and DELETE (a projection table)")
+    return (
+        f"permission denied for {kind} {name}: this role needs {right} on it; the ledger's "
+        "owner grants what the ledger needs with `ledger init --app-role ROLE`"
+    )
+
+
+def _strip_driver(line: str) -> str:
+    """`(psycopg.errors.X) message` -> `message`: the driver's class means nothing to users."""
+    return re.sub(r"^\([\w.]+\)\s*", "", line)
 
 
 def show_tracebacks() -> bool:

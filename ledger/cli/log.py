@@ -220,6 +220,13 @@ def verify(
     for warning in report["warnings"]:
         output.warn(warning)
     if not report["ok"]:
+        problems = report.get("problems", [])
+        if not report["breaks"]:  # the chain holds; something it does not cover does not
+            for problem in problems[1:]:
+                output.warn(problem)
+            raise service.IntegrityError(problems[0])
+        for problem in problems:
+            output.warn(problem)
         first = report["breaks"][0]
         raise service.IntegrityError(
             f"chain broken at position {first['position']}: {first['reason']}"

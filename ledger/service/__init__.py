@@ -42,15 +42,17 @@ def open(  # noqa: A001 - `ledger.open` is the documented entry point
     read_only: bool = False,
     create: bool = True,
     tz: Any = None,
+    lock_timeout: float | None = None,
 ) -> Ledger:
     """Open the ledger at `db` (a path or URL; None: the default database).
 
     `read_only` opens an existing SQLite file with the bare driver (fast one-shot questions);
     `create=False` refuses a database that holds no ledger instead of creating one.
+    `lock_timeout`: seconds a write waits for another writer's lock (default 30).
     """
     if read_only:
         return open_reader(db, tz=tz)
-    return open_ledger(db, create=create, tz=tz)
+    return open_ledger(db, create=create, tz=tz, lock_timeout=lock_timeout)
 
 
 def init(db: str | None = None) -> dict[str, Any]:

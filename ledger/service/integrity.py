@@ -81,12 +81,22 @@ def verify(
     warnings = privilege_warnings(ledger)
     tick = None if progress is None else (lambda n: progress(n, None))
     found = verify_ledger(ledger, digest=expected, progress=tick)
+    # Beyond the chain: future times and the witness (breaks, by position), the triggers and
+    # the projections (problems, by name); see service/coverage.py.
+    chain_breaks: list[dict[str, Any]] = []
+    problems: list[str] = []
+    if ledger.engine is not None:
+        from ledger.service.coverage import check_beyond_chain
+
+        check_beyond_chain(ledger, found, chain_breaks, problems, warnings)
     return {
-        "ok": found.ok,
+        "ok": found.ok and not chain_breaks and not problems,
+        "problems": problems,
         "checked": found.checked,
         "digest": found.digest,
         "digest_checked": found.digest_checked,
-        "breaks": [{"position": b.position, "reason": b.reason} for b in found.breaks],
+        "breaks": [{"position": b.position, "reason": b.reason} for b in found.breaks]
+        + chain_breaks,
         "warnings": warnings,
     }
 

@@ -22,12 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger.store.sql.engine import PG_WRITE_LOCK_KEY
+from ledger.store.sql.engine import PG_LOCK_TABLE
 
 FIGURES_ENV = "LEDGER_FAULTS_FIGURES_FILE"
 
-# pg_locks shows a bigint advisory key as (classid = high 32 bits, objid = low 32 bits, objsubid 1);
-# the ledger's key mixes in the schema's name (ledger/store/engine.py), so it is computed there.
+# The PostgreSQL write lock is the table lock of the ledger's PG_LOCK_TABLE, in EXCLUSIVE mode.
 
 _LEDGER_VARS = ("LEDGER_FAULTS", "LEDGER_DATABASE_URL", "LEDGER_TIMEZONE", "LEDGER_DEBUG")
 
@@ -288,14 +287,11 @@ class PgLook:
         return [str(r[0]) for r in rows]
 
     def lock_holders(self) -> list[int]:
-        """Backends of this database holding (or waiting for) the ledger's advisory write lock."""
+        """Backends holding the ledger's write lock (the lock table's EXCLUSIVE lock)."""
         rows = self.conn.execute(
-            "WITH k AS (SELECT %s # hashtextextended(current_schema(), 0) AS key) "
-            "SELECT pid FROM pg_locks, k WHERE locktype = 'advisory' AND granted "
-            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "AND classid::bigint = (k.key >> 32) & 4294967295 "
-            "AND objid::bigint = k.key & 4294967295 AND objsubid = 1",
-            (PG_WRITE_LOCK_KEY,),
+            "SELECT pid FROM pg_locks WHERE locktype = 'relation' AND granted "
+            "AND mode = 'ExclusiveLock' AND relation = to_regclass(%s)",
+            (PG_LOCK_TABLE,),
         ).fetchall()
         return [int(r[0]) for r in rows]
 

@@ -92,7 +92,7 @@ def big_import(tmp_path_factory: pytest.TempPathFactory) -> EventFile:
 def pg_database() -> Iterator[str]:
     """A whole private PostgreSQL database (not a schema), dropped afterwards.
 
-    Kill and terminate tests look at the ledger's advisory write lock in pg_locks, which lists
+    Kill and terminate tests look at the ledger's write lock in pg_locks, which lists
     every lock of the server: a database of their own keeps other tests' locks out of sight.
     """
     import psycopg

@@ -114,7 +114,7 @@ class PgTarget:
         return self._look().ids()
 
     def after_kill(self) -> float:
-        # The server notices the dead client, rolls back, and releases the advisory lock.
+        # The server notices the dead client, rolls back, and releases the write lock.
         return self._look().wait_no_lock(timeout=15)
 
     def reset(self) -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 
 from ledger.service import open_ledger
-from ledger.store.sql.engine import PG_WRITE_LOCK, PG_WRITE_LOCK_KEY
+from ledger.store.sql.engine import take_write_lock
 from tests.conftest import PgSchema, postgres_base_url
 from tests.integration.test_store_contract import made
 
@@ -72,8 +72,7 @@ def test_ledgers_in_two_schemas_of_one_database_do_not_wait_for_each_other(pg_ur
         other.store.append([made("c-0")])
         holder = first.engine.raw_connection()
         try:
-            cur = holder.driver_connection.cursor()
-            cur.execute(PG_WRITE_LOCK, (PG_WRITE_LOCK_KEY,))  # first's lock, held open
+            take_write_lock(first.engine, holder.driver_connection)  # first's lock, held open
             other.store.append([made("c-1")])  # returns: another ledger
             done = threading.Event()
             waiter = threading.Thread(

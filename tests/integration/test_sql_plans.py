@@ -55,7 +55,7 @@ def test_a_large_append_refreshes_postgres_statistics(pg_url: str) -> None:
 
 @pytest.mark.postgres
 def test_single_reads_run_in_autocommit_and_pool_the_connection_without_it(pg_url: str) -> None:
-    # A writer's pg_advisory_xact_lock lasts as long as its transaction: a connection pooled
+    # A writer's table lock lasts as long as its transaction: a connection pooled
     # in autocommit would release it after the lock statement itself.
     led = open_ledger(pg_url)
     try:

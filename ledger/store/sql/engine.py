@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +14,56 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from ledger.store.sql.sqlite_file import SQLITE_BUSY_TIMEOUT_S, prepare_sqlite_file
+from ledger.domain.errors import LedgerError, SchemaError
+from ledger.store.sql.sqlite_file import prepare_sqlite_file
 
-# pg_advisory_xact_lock takes a bigint; this one is the ledger's (ASCII "ledger01").
-PG_WRITE_LOCK_KEY = 0x6C65646765723031
-# Advisory locks are per database, but a ledger is per schema (the `events` table that
-# search_path finds): mixing in the schema's name lets ledgers in two schemas of one database
-# append at the same time, while two writers of one ledger still take the same lock.
-PG_WRITE_LOCK = "SELECT pg_advisory_xact_lock(%s # hashtextextended(current_schema(), 0))"
+#: The table whose lock is the PostgreSQL write lock (revision 0007).
+PG_LOCK_TABLE = "ledger_write_lock"
+#: How long a writer waits for the write lock by default (`--lock-timeout`).
+DEFAULT_LOCK_TIMEOUT_S = 30.0
+
+# The ledger's own schema: where the `events` this session sees lives. Resolved once per
+# engine; the lock then names that schema's table, whatever the session's search_path or
+# current_schema() (two roles with a schema of their own name must take the same lock).
+_LEDGER_SCHEMA = (
+    "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.oid = to_regclass('events')"
+)
+# Who holds the lock table's lock (other than us): for the one line a timed-out writer prints.
+_HOLDERS = (
+    "SELECT a.pid, a.usename, a.application_name, a.client_addr::text, a.xact_start "
+    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.locktype = 'relation' AND l.granted AND l.relation = to_regclass(%s) "
+    "AND l.pid <> pg_backend_pid() ORDER BY a.xact_start LIMIT 3"
+)
+_SQLSTATE_LOCK_TIMEOUT = "55P03"
+_SQLSTATE_READ_ONLY = "25006"
+_SQLSTATE_NO_PRIVILEGE = "42501"
+
+
+class WriteRefused(LedgerError):
+    """This connection cannot write: a read-only database (a standby) or a role without the
+    write lock's right. Questions fall back to answering without writing."""
+
+
+class LockTimeout(LedgerError):
+    """Another writer held the write lock for longer than the lock timeout."""
+
+
+@dataclass
+class _WriteLock:
+    timeout_s: float
+    table: str | None = None  # the schema-qualified lock table (PostgreSQL), once resolved
+    statement: str | None = None
+
+
+_write_locks: weakref.WeakKeyDictionary[Engine, _WriteLock] = weakref.WeakKeyDictionary()
+
+
+def lock_timeout_of(engine: Engine) -> float:
+    found = _write_locks.get(engine)
+    return DEFAULT_LOCK_TIMEOUT_S if found is None else found.timeout_s
+
 
 _BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN"}
 
@@ -32,10 +76,20 @@ def is_sqlite(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: URL) -> Engine:
-    """An engine for one command or store; SQLite files are created 0600 before first use."""
-    if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url)
+def make_engine(url: URL, *, lock_timeout: float | None = None) -> Engine:
+    """An engine for one command or store; SQLite files are created 0600 before first use.
+
+    `lock_timeout`: seconds a writer waits for the write lock (None: the default).
+    """
+    timeout = DEFAULT_LOCK_TIMEOUT_S if lock_timeout is None else lock_timeout
+    if timeout < 0:
+        raise LedgerError(f"--lock-timeout {timeout:g} is negative: give a number of seconds")
+    engine = _sqlite_engine(url, timeout) if url.get_backend_name() == "sqlite" else _pg_engine(url)
+    _write_locks[engine] = _WriteLock(timeout)
+    return engine
+
+
+def _pg_engine(url: URL) -> Engine:
     return create_engine(
         url,
         json_serializer=_json_dumps,
@@ -49,7 +103,7 @@ def make_engine(url: URL) -> Engine:
     )
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         prepare_sqlite_file(Path(database))
@@ -57,7 +111,7 @@ def _sqlite_engine(url: URL) -> Engine:
         url,
         json_serializer=_json_dumps,
         json_deserializer=orjson.loads,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+        connect_args={"timeout": busy_timeout_s, "check_same_thread": False},
     )
 
     @event.listens_for(engine, "connect")
@@ -78,7 +132,10 @@ def _sqlite_engine(url: URL) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(_BEGIN[mode])
+        if mode == "WRITE":
+            take_write_lock(conn.engine, conn.connection.driver_connection)
+        else:
+            conn.exec_driver_sql(_BEGIN[mode])
 
     return engine
 
@@ -86,19 +143,132 @@ def _sqlite_engine(url: URL) -> Engine:
 @contextlib.contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction holding the ledger's write lock: one writer at a time, on either engine."""
-    if is_sqlite(engine):
-        with engine.connect() as conn:
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
-                yield conn
-        return
-    with engine.connect() as conn, conn.begin():
-        # Why a lock and not a sequence: sequences hand out numbers in start order but commit
-        # in any order, so a reader tailing by position would skip a late commit. Holding one
-        # transaction-scoped advisory lock makes head + 1 the next position, gap-free, in
-        # commit order.
-        conn.exec_driver_sql(PG_WRITE_LOCK, (PG_WRITE_LOCK_KEY,))
-        yield conn
+    with engine.connect() as conn:
+        sqlite = is_sqlite(engine)
+        if sqlite:  # the begin event below takes the lock in place of BEGIN
+            conn = conn.execution_options(sqlite_begin="WRITE")
+        with conn.begin():
+            if not sqlite:  # Core began lazily: the driver opens the transaction with the lock
+                take_write_lock(engine, conn.connection.driver_connection)
+            yield conn
+
+
+def take_write_lock(engine: Engine, dbapi: Any) -> None:
+    """Take the ledger's write lock as the first statement of `dbapi`'s transaction.
+
+    Why a lock and not a sequence: sequences hand out numbers in start order but commit in
+    any order, so a reader tailing by position would skip a late commit. Holding the lock
+    for the whole transaction makes head + 1 the next position, gap-free, in commit order.
+
+    SQLite: BEGIN IMMEDIATE, waiting at most the busy timeout. PostgreSQL: the table lock of
+    the ledger's `ledger_write_lock` in EXCLUSIVE mode, which no plain SELECT conflicts with
+    and which needs UPDATE on that table (granted to writers only), waiting at most
+    `lock_timeout`.
+    """
+    lock = _write_locks.setdefault(engine, _WriteLock(DEFAULT_LOCK_TIMEOUT_S))
+    cur = dbapi.cursor()
+    try:
+        if is_sqlite(engine):
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+            except engine.dialect.loaded_dbapi.OperationalError as exc:
+                raise _sqlite_refusal(exc, lock) from None
+            return
+        if lock.statement is None:
+            _resolve_lock_table(cur, lock)
+        assert lock.statement is not None
+        try:
+            # Two statements, one round trip (no parameters: psycopg sends them as one query).
+            cur.execute(lock.statement)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            refusal = _pg_refusal(engine, exc, lock)
+            if refusal is None:
+                raise
+            with contextlib.suppress(Exception):
+                dbapi.rollback()
+            raise refusal from None
+    finally:
+        cur.close()
+
+
+def _resolve_lock_table(cur: Any, lock: _WriteLock) -> None:
+    cur.execute(_LEDGER_SCHEMA)
+    row = cur.fetchone()
+    if row is None:
+        raise SchemaError("this database holds no ledger (no events table): run `ledger init`")
+    lock.table = f"{_quote(row[0])}.{PG_LOCK_TABLE}"
+    milliseconds = max(1, round(lock.timeout_s * 1000)) if lock.timeout_s > 0 else 0
+    lock.statement = (
+        # 0 would mean "wait forever" to PostgreSQL; --lock-timeout 0 means "do not wait".
+        f"SET LOCAL lock_timeout = {milliseconds}; "
+        f"LOCK TABLE {lock.table} IN EXCLUSIVE MODE{'' if milliseconds else ' NOWAIT'}"
+    )
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _sqlite_refusal(exc: Exception, lock: _WriteLock) -> LedgerError:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return LockTimeout(
+            f"another process held this ledger's write lock for more than "
+            f"{lock.timeout_s:g} s (--lock-timeout); try again, or wait longer with "
+            "--lock-timeout SECONDS"
+        )
+    if "readonly" in text or "read-only" in text:
+        return WriteRefused("this ledger file is read-only: write to a writable copy")
+    return LedgerError(f"cannot take the write lock: {exc}")
+
+
+def _pg_refusal(engine: Engine, exc: Exception, lock: _WriteLock) -> LedgerError | None:
+    state = getattr(exc, "sqlstate", None)
+    if state == _SQLSTATE_LOCK_TIMEOUT:
+        return LockTimeout(
+            f"the ledger's write lock is still held after {lock.timeout_s:g} s "
+            f"(--lock-timeout) by {_holders(engine, lock)}; try again, ask them to finish, "
+            "or wait longer with --lock-timeout SECONDS"
+        )
+    if state == _SQLSTATE_READ_ONLY:
+        return WriteRefused(
+            "this database is read-only (a hot standby or a read-only transaction): "
+            "write to the primary"
+        )
+    if state == _SQLSTATE_NO_PRIVILEGE:
+        return WriteRefused(
+            f"this role may not take the ledger's write lock (it needs UPDATE on {lock.table}): "
+            "write as the ledger's app role (`ledger init --app-role ROLE` grants it)"
+        )
+    return None
+
+
+def _holders(engine: Engine, lock: _WriteLock) -> str:
+    """The sessions holding the lock, as one phrase (best effort: a fresh connection)."""
+    try:
+        raw = engine.raw_connection()
+        try:
+            cur = raw.driver_connection.cursor()
+            cur.execute(_HOLDERS, (lock.table,))
+            rows = cur.fetchall()
+        finally:
+            raw.close()
+    except Exception:  # noqa: BLE001 - the timeout itself is what the user must hear
+        rows = []
+    if not rows:
+        return "another session (gone by now)"
+    return ", ".join(_describe_holder(*row) for row in rows)
+
+
+def _describe_holder(pid: int, user: Any, app: Any, addr: Any, since: Any) -> str:
+    parts = [f"user {user or '?'}"]
+    if app:
+        parts.append(f"application '{app}'")
+    if addr:
+        parts.append(f"from {addr}")
+    if since is not None:
+        parts.append(f"in a transaction since {since:%Y-%m-%d %H:%M:%S %Z}".rstrip())
+    return f"pid {pid} ({', '.join(parts)})"
 
 
 @contextlib.contextmanager
@@ -154,14 +324,7 @@ def driver_write_transaction(engine: Engine) -> Iterator[Any]:
     as the one-row transaction itself. Commits on success, rolls back on any exception.
     """
     with driver_connection(engine) as dbapi:
-        cur = dbapi.cursor()
-        try:
-            if is_sqlite(engine):
-                cur.execute("BEGIN IMMEDIATE")
-            else:  # psycopg opens the transaction with this first statement
-                cur.execute(PG_WRITE_LOCK, (PG_WRITE_LOCK_KEY,))
-        finally:
-            cur.close()
+        take_write_lock(engine, dbapi)
         try:
             yield dbapi
         except BaseException:

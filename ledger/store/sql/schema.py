@@ -87,3 +87,21 @@ claim_projection = Table(
     Column("certain", LargeBinary, nullable=False),
     Column("body", LargeBinary, nullable=False),
 )
+
+# -- the ledger itself (revision 0007) -------------------------------------------------------
+
+# One row: the ledger's id, made at `init`; verify's witness remembers digests per id.
+ledger_meta = Table(
+    "ledger_meta",
+    metadata,
+    Column("ledger_id", String(36), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# Never holds a row: PostgreSQL writers take its table lock, which only roles granted UPDATE
+# on it can take (an advisory lock can be taken, and held forever, by anyone who connects).
+ledger_write_lock = Table(
+    "ledger_write_lock",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+)

@@ -28,10 +28,16 @@ def warn_if_shared(path: Path) -> None:
 
 
 def prepare_sqlite_file(path: Path) -> None:
-    """Create a new database file 0600; warn when an existing one is readable by others."""
+    """Create a new database file 0600; warn when an existing one is readable by others.
+
+    A path through a symlink whose target does not exist yet creates that target, 0600: an
+    exclusive create of the link itself would fail and leave SQLite to create it by umask.
+    """
     if path.exists():
         warn_if_shared(path)
         return
+    if path.is_symlink():
+        path = path.resolve()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)

@@ -153,3 +153,73 @@ def _start_worker(engine: Any) -> None:
 def _check_span(lo: int, hi: int, digest: tuple[int, str] | None) -> ChunkSummary:
     assert _scan is not None
     return check_chunk(_scan.rows(lo, hi), digest=digest, decode=_scan.decode)
+
+
+# -- what else verify answers for: triggers, times, the ledger's id --------------------------
+
+#: The triggers that make the log append-only (and refuse future times), per engine.
+EXPECTED_TRIGGERS = {
+    "sqlite": ("events_refuse_update", "events_refuse_delete", "events_refuse_replace",
+               "events_refuse_future"),  # fmt: skip
+    "postgresql": ("events_refuse_update_delete", "events_refuse_truncate",
+                   "events_refuse_future"),  # fmt: skip
+}
+_SQLITE_TRIGGERS = "SELECT name, 'O' FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"
+# tgenabled: O (fires), D (disabled), R (fires only in replica mode, i.e. not for sessions),
+# A (always).
+_PG_TRIGGERS = (
+    "SELECT tgname, tgenabled FROM pg_trigger "
+    "WHERE tgrelid = to_regclass('events') AND NOT tgisinternal"
+)
+_SQLITE_FUTURE = "SELECT position FROM events WHERE recorded_at > ? ORDER BY position LIMIT 5"
+_PG_FUTURE = "SELECT position FROM events WHERE recorded_at > %s ORDER BY position LIMIT 5"
+
+
+def trigger_problems(engine: Any) -> list[str]:
+    """A missing or disabled guard trigger, each named (empty: all present and firing)."""
+    sqlite = engine.dialect.name == "sqlite"
+    rows = _fetch(engine, _SQLITE_TRIGGERS if sqlite else _PG_TRIGGERS, ())
+    present = {str(name): str(state) for name, state in rows}
+    problems = []
+    for name in EXPECTED_TRIGGERS["sqlite" if sqlite else "postgresql"]:
+        state = present.get(name)
+        if state is None:
+            problems.append(f"the trigger {name} on events is missing (dropped): the log is "
+                            "not protected against changes")
+        elif state not in ("O", "A"):
+            problems.append(f"the trigger {name} on events is disabled: the log is not "
+                            "protected against changes")
+    return problems
+
+
+def future_positions(engine: Any, limit_us: int) -> list[int]:
+    """Positions of stored events recorded after `limit_us` (up to five, oldest first)."""
+    sql = _SQLITE_FUTURE if engine.dialect.name == "sqlite" else _PG_FUTURE
+    return [int(p) for (p,) in _fetch(engine, sql, (limit_us,))]
+
+
+def ledger_id(engine: Any) -> str | None:
+    """The id `init` gave this ledger (None: a ledger made before ids existed)."""
+    rows = _fetch(engine, "SELECT ledger_id FROM ledger_meta ORDER BY created_at LIMIT 1", ())
+    return str(rows[0][0]) if rows else None
+
+
+def hash_at(engine: Any, position: int) -> str | None:
+    sql = "SELECT hash FROM events WHERE position = " + (
+        "?" if engine.dialect.name == "sqlite" else "%s"
+    )
+    rows = _fetch(engine, sql, (position,))
+    return str(rows[0][0]) if rows else None
+
+
+def _fetch(engine: Any, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    fairy = engine.raw_connection()
+    try:
+        cur = fairy.driver_connection.cursor()
+        try:
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+        finally:
+            cur.close()
+    finally:
+        fairy.close()
