@@ -9,6 +9,9 @@ the whole page.
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -24,12 +27,34 @@ def _optional(ask: Callable[[], Any]) -> dict[str, Any]:
         return {"unavailable": f"not available in this build ({type(exc).__name__}: {exc})"}
 
 
-def _picture(ledger: Ledger, claim: str, pinned: str) -> dict[str, Any]:
+# A picture at `known_at=@P` never changes (an answer at a past basis never does), and
+# drawing it is by far the slowest part of a claim page: keep the last few per ledger.
+_PICTURES_KEPT = 128
+_pictures: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[str, int, str], str]] = (
+    weakref.WeakKeyDictionary()
+)
+_pictures_lock = threading.Lock()
+
+
+def _picture(ledger: Ledger, claim: str, basis: dict[str, Any]) -> dict[str, Any]:
+    key = (claim, int(basis["position"]), str(basis["head_hash"]))
+    with _pictures_lock:
+        kept = _pictures.setdefault(ledger, OrderedDict())
+        if key in kept:
+            kept.move_to_end(key)
+            return {"value": kept[key]}
+
     def draw() -> str:
-        drawn = ledger.timeline_picture(claim, known_at=pinned, fmt="svg")  # type: ignore[attr-defined]
+        drawn = ledger.timeline_picture(claim, known_at=f"@{key[1]}", fmt="svg")
         return drawn.decode("utf-8") if isinstance(drawn, bytes) else str(drawn)
 
-    return _optional(draw)
+    found = _optional(draw)
+    if "value" in found:
+        with _pictures_lock:
+            kept[key] = found["value"]
+            while len(kept) > _PICTURES_KEPT:
+                kept.popitem(last=False)
+    return found
 
 
 def claim_page(
@@ -55,7 +80,7 @@ def claim_page(
             lambda: ledger.why(claim, as_of=as_of, known_at=pinned, certain=certain, tz=tz)
         ),
         "timeline": _optional(lambda: ledger.timeline(claim, known_at=pinned, tz=tz)),
-        "picture": _picture(ledger, claim, pinned),
+        "picture": _picture(ledger, claim, basis),
         "history": history,
     }
 

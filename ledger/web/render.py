@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ledger.service.vocabulary import STATUSES, describe_interval, parse_instant
 from ledger.web.query import Basis, href
@@ -55,6 +55,15 @@ def when(item: dict[str, Any]) -> str:
     return describe_interval(
         parse_instant(item["occurred_from"]), parse_instant(item["occurred_to"])
     )
+
+
+def snippet(value: Any) -> Markup:
+    """A search snippet with its hits (marked `[`...`]` by search) highlighted, all else text."""
+    escaped = str(escape(visible(str(value))))
+    return Markup(_HIT.sub(r"<mark>\1</mark>", escaped))  # noqa: S704 - escaped just above
+
+
+_HIT = re.compile(r"\[([^\[\]<>]+)\]")
 
 
 def web_url(value: Any) -> str | None:
@@ -117,6 +126,7 @@ _env = Environment(
 )
 _env.filters["when"] = when
 _env.filters["web_url"] = web_url
+_env.filters["snippet"] = snippet
 _env.globals["STATUSES"] = STATUSES
 
 

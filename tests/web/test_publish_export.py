@@ -15,7 +15,7 @@ import ledger.service as service
 from ledger.cli.app import app as cli
 from ledger.service.exports import timeline_dates
 from ledger.service.vocabulary import parse_instant
-from ledger.web.render import inline_svg, visible
+from ledger.web.render import inline_svg, snippet, visible
 from tests.web.conftest import A, HOSTILE, RESOLVED
 
 runner = CliRunner()
@@ -137,3 +137,10 @@ def test_the_inlined_picture_needs_no_inline_style_and_carries_no_script() -> No
 def test_visible_writes_out_every_hiding_character() -> None:
     assert visible("plain text, «quoted»") == "plain text, «quoted»"
     assert visible("a\u202eb\u200bc\x1bd\u2066e") == "a\\u{202E}b\\u{200B}c\\u{001B}d\\u{2066}e"
+
+
+def test_a_snippet_highlights_its_hits_and_escapes_the_rest() -> None:
+    shown = str(snippet("the [denied] <img src=x onerror=alert(1)> [claim]\u202e"))
+    assert shown == (
+        "the <mark>denied</mark> &lt;img src=x onerror=alert(1)&gt; <mark>claim</mark>\\u{202E}"
+    )

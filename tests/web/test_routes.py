@@ -206,3 +206,14 @@ def test_the_search_page_shows_ranked_hits(client: Any, lg: service.Ledger) -> N
 def test_unknown_actor_is_404(client: Any) -> None:
     assert client.get("/api/actors/nobody").status_code == 404
     assert client.get("/actors/nobody").status_code == 404
+
+
+def test_an_actor_page_shows_the_registered_actor(client: Any, lg: service.Ledger) -> None:
+    line = {"type": "ActorRegistered", "actor_id": "kremlin-peskov",
+            "data": {"name": "Dmitry Peskov (Kremlin)", "aliases": ["Peskov"], "kind": "person"}}
+    lg.import_ndjson(json.dumps(line).encode())
+    assert client.get("/api/actors/kremlin-peskov").json() == lg.actor("kremlin-peskov")
+    html = client.get("/actors/kremlin-peskov").text
+    assert '<h1 id="name">Dmitry Peskov (Kremlin)</h1>' in html and ">Peskov</span>" in html
+    claim = client.get(f"/claims/{A}").text
+    assert 'href="/actors/kremlin-peskov"' in claim  # the denier is linked to the actor page
