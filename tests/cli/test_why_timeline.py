@@ -220,3 +220,23 @@ def test_only_the_picture_imports_matplotlib(seeded: str) -> None:
     out = subprocess.run([sys.executable, "-c", code, A, seeded], capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_an_alias_merges_two_origins_from_its_position_on(db_url: str) -> None:
+    for day, name in (("2023-11-02", "Sergei Shoigu"), ("2023-11-03", "Sergei Choigou")):
+        ok("claim", "make", "visit", "--claimant", name, "--statement", "He visited Iran",
+           "--occurred-at", day, "--db", db_url)
+    ok("actor", "add", "shoigu", "--name", "Sergei Shoigu", "--db", db_url)
+    ok("actor", "alias", "shoigu", "Sergei Choigou", "--db", db_url)
+    before = as_json("why", "visit", "--known-at", "@3", "--db", db_url)
+    assert (before["status"], before["rule"]) == ("corroborated", 5)
+    assert before["origins"] == ["Sergei Shoigu", "Sergei Choigou"]
+    after = as_json("why", "visit", "--db", db_url)
+    assert (after["status"], after["rule"], after["origins"]) == ("asserted", 6, ["Sergei Shoigu"])
+    assert [r["role"] for r in after["reasons"]] == ["asserts", "asserts"]
+    ledger_time = as_json("timeline", "visit", "--db", db_url)["ledger"]
+    assert [(i["position"], i["status"]) for i in ledger_time] == [
+        (1, "asserted"), (2, "corroborated"), (4, "asserted")]
+    assert as_json("timeline", "visit", "--db", db_url)["world"][-1]["status"] == "asserted"
+    assert as_json("timeline", "visit", "--known-at", "@3", "--db", db_url)["world"][-1][
+        "status"] == "corroborated"
