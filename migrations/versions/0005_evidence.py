@@ -24,7 +24,9 @@ _SQLITE_TRIGGERS = [
     """CREATE TRIGGER evidence_refuse_delete BEFORE DELETE ON evidence
        BEGIN SELECT RAISE(ABORT, 'ledger: evidence is append-only; DELETE refused'); END""",
     # As on events: INSERT OR REPLACE would delete the stored copy without firing the DELETE
-    # trigger, so an insert that collides is refused before it happens.
+    # trigger, so an insert that collides is refused before it happens. The price: SQLite
+    # hands a BEFORE INSERT trigger the whole new row, so the zero-filled blob of an insert is
+    # built in memory once (never the copy's bytes, which incremental blob I/O writes after).
     """CREATE TRIGGER evidence_refuse_replace BEFORE INSERT ON evidence
        WHEN EXISTS (SELECT 1 FROM evidence WHERE sha256 = NEW.sha256)
        BEGIN SELECT RAISE(ABORT, 'ledger: evidence is append-only; a stored copy cannot be replaced'); END""",
@@ -52,9 +54,11 @@ def upgrade() -> None:
         "evidence",
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("media_type", sa.String(255), nullable=False),
-        sa.Column("bytes", sa.LargeBinary(), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("stored_at", sa.BigInteger(), nullable=False),
+        # Last: SQLite then writes the zero-filled blob of an insert lazily, instead of
+        # building a record as large as the copy before incremental blob I/O fills it.
+        sa.Column("bytes", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("sha256", name="pk_evidence"),
         sa.CheckConstraint("size >= 0", name="ck_evidence_size_non_negative"),
     )
