@@ -64,6 +64,19 @@ events = Table(
     Index(None, "recorded_at", "position"),
 )
 
+# Archived copies of sources (revision 0005), append-only like `events`: content-addressed,
+# named by an event's `source.archive`, so the chain commits to them.
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("media_type", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("stored_at", BigInteger, nullable=False),
+    Column("bytes", LargeBinary, nullable=False),  # last: see revision 0005
+    CheckConstraint("size >= 0", name="size_non_negative"),
+)
+
 # -- projections: derived from the log, rebuilt by `ledger replay` --------------------------
 
 projection_checkpoints = Table(
