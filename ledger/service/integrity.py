@@ -81,6 +81,7 @@ def verify(
     warnings = privilege_warnings(ledger)
     tick = None if progress is None else (lambda n: progress(n, None))
     found = verify_ledger(ledger, digest=expected, progress=tick)
+    copies, evidence_breaks = _verify_evidence(ledger)
     # Beyond the chain: future times and the witness (breaks, by position), the triggers and
     # the projections (problems, by name); see service/coverage.py.
     chain_breaks: list[dict[str, Any]] = []
@@ -90,15 +91,24 @@ def verify(
 
         check_beyond_chain(ledger, found, chain_breaks, problems, warnings)
     return {
-        "ok": found.ok and not chain_breaks and not problems,
+        "ok": found.ok and not evidence_breaks and not chain_breaks and not problems,
         "problems": problems,
         "checked": found.checked,
         "digest": found.digest,
         "digest_checked": found.digest_checked,
         "breaks": [{"position": b.position, "reason": b.reason} for b in found.breaks]
-        + chain_breaks,
+        + chain_breaks
+        + evidence_breaks,
+        "evidence_checked": copies,
         "warnings": warnings,
     }
+
+
+def _verify_evidence(ledger: Ledger) -> tuple[int, list[dict[str, Any]]]:
+    """Every archived copy re-hashed, and every event's copy present (see service/evidence)."""
+    from ledger.service.evidence import verify_evidence
+
+    return verify_evidence(ledger)
 
 
 def replay(
