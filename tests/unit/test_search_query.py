@@ -1,0 +1,35 @@
+"""The documented query syntax, parsed once for every engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.domain.errors import InvalidInput
+from ledger.store.memory_search import stem
+from ledger.store.search_index import Term, parse_query, tokens
+
+
+def test_words_phrases_prefixes_and_or() -> None:
+    assert parse_query('Pantsir-S1 "air  Defense" pant* OR Peskov\'s') == (
+        (Term(("pantsir", "s1")), Term(("air", "defense")), Term(("pant",), prefix=True)),
+        (Term(("peskov", "s")),),
+    )
+    assert parse_query('"wall street j"*') == ((Term(("wall", "street", "j"), prefix=True),),)
+    assert parse_query("or and") == ((Term(("or",)), Term(("and",))),)  # lower case: words
+
+
+@pytest.mark.parametrize(
+    "query", ['"open', "*", "a**b", "OR a", "a OR", "a OR OR b", "", "  ", "!!", 'a"b"c']
+)
+def test_what_cannot_be_parsed_is_refused(query: str) -> None:
+    with pytest.raises(InvalidInput):
+        parse_query(query)
+
+
+def test_words_fold_case_and_diacritics() -> None:
+    assert tokens("Sergueï CHOÏGOU, 2023") == ["serguei", "choigou", "2023"]
+
+
+def test_the_memory_stemmer_joins_the_forms_of_a_verb() -> None:
+    assert stem("denied") == stem("denies") == stem("deny") == stem("denying")
+    assert stem("missile") == stem("missiles") != stem("miss")
