@@ -22,7 +22,7 @@ def serve(
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on; 0.0.0.0 opens it to the network.")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port.")] = 8765,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8765,
     db: DbOpt = None,
 ) -> None:
     """Serve a read-only view of the ledger to browsers and scripts (pages and JSON).
@@ -40,12 +40,14 @@ def serve(
     lg = service.open(db, create=False)
     try:
         shown = f"[{host}]" if ":" in host else host
-        output.info(
-            f"serving {scrub(lg.url)} read-only on http://{shown}:{port}/ (Ctrl-C to stop)"
-        )
+        output.info(f"serving {scrub(lg.url)} read-only on http://{shown}:{port}/ (Ctrl-C to stop)")
         uvicorn.run(
-            create_app(ledger=lg), host=host, port=port, log_level="warning",
-            server_header=False, lifespan="on",
+            create_app(ledger=lg),
+            host=host,
+            port=port,
+            log_level="warning",
+            server_header=False,
+            lifespan="on",
         )
     finally:
         lg.close()

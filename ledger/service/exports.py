@@ -31,7 +31,12 @@ _RATING = {"confirmed": 5, "refuted": 1}
 
 
 def export_as(
-    ledger: Ledger, kind: str, *, as_of: str | None, known_at: str | None, certain: bool,
+    ledger: Ledger,
+    kind: str,
+    *,
+    as_of: str | None,
+    known_at: str | None,
+    certain: bool,
     tz: Any = None,
 ) -> dict[str, Any] | list[dict[str, Any]]:
     """The export of `kind` at one basis (every claim, in claim-id order)."""
@@ -100,7 +105,9 @@ def _events_of(answer: dict[str, Any]) -> list[dict[str, Any]]:
         if item.get("tentative"):
             text = (text + " " if text else "") + "(tentative: may not have happened yet)"
         event: dict[str, Any] = {
-            **timeline_dates(parse_instant(item["occurred_from"]), parse_instant(item["occurred_to"])),
+            **timeline_dates(
+                parse_instant(item["occurred_from"]), parse_instant(item["occurred_to"])
+            ),
             "text": {"headline": f"{item['actor']} {verb}", "text": text},
             "group": answer["claim_id"],
             "unique_id": item["event_id"],
@@ -115,9 +122,11 @@ def _events_of(answer: dict[str, Any]) -> list[dict[str, Any]]:
 def timelinejs(answers: list[dict[str, Any]], basis: dict[str, Any]) -> dict[str, Any]:
     """A TimelineJS3 document: one group per claim, one slide per event of its answer."""
     events = [event for answer in answers for event in _events_of(answer)]
-    told = f"position {basis['position']}" + (
-        f", as of {basis['as_of']}" if basis["as_of"] else ""
-    ) + (", certain only" if basis["certain"] else "")
+    told = (
+        f"position {basis['position']}"
+        + (f", as of {basis['as_of']}" if basis["as_of"] else "")
+        + (", certain only" if basis["certain"] else "")
+    )
     return {
         "title": {
             "text": {

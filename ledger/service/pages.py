@@ -70,9 +70,7 @@ def claim_page(
     basis = ledger.basis(as_of=as_of, known_at=known_at, certain=certain, tz=tz)
     pinned = f"@{basis['position']}"
     answer = ledger.show(claim, as_of=as_of, known_at=pinned, certain=certain, tz=tz)
-    history = [
-        row for row in ledger.history(claim, tz=tz) if row["position"] <= basis["position"]
-    ]
+    history = [row for row in ledger.history(claim, tz=tz) if row["position"] <= basis["position"]]
     return {
         "basis": basis,
         "claim": answer,
@@ -112,7 +110,12 @@ def search_page(
 
 
 def actor_page(
-    ledger: Ledger, actor_id: str, *, as_of: str | None, known_at: str | None, certain: bool,
+    ledger: Ledger,
+    actor_id: str,
+    *,
+    as_of: str | None,
+    known_at: str | None,
+    certain: bool,
     tz: Any = None,
 ) -> dict[str, Any]:
     """The actor and its claims by role, at one P."""
@@ -129,7 +132,7 @@ def actor_page(
 def site(
     ledger: Ledger, *, as_of: str | None, known_at: str | None, certain: bool, tz: Any = None
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every page of a static site at one pinned basis: ("list" | "claim" | "actor" | "verify", page).
+    """Every page of a static site at one pinned basis, as (kind, page): list, claim, actor, verify.
 
     The position is resolved once; every later answer is asked at `@P`, so the site says what
     the ledger said at that one moment even while appends go on.
@@ -140,8 +143,9 @@ def site(
     yield "list", {"basis": basis, "claims": list(claims), "total": len(claims)}
     actor_ids: set[str] = set()
     for answer in claims:
-        page = claim_page(ledger, answer["claim_id"], as_of=as_of, known_at=pinned,
-                          certain=certain, tz=tz)
+        page = claim_page(
+            ledger, answer["claim_id"], as_of=as_of, known_at=pinned, certain=certain, tz=tz
+        )
         page["basis"] = basis
         actor_ids.update(_actor_ids(page["claim"]))
         yield "claim", page

@@ -21,8 +21,9 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def publish(lg: Ledger, out: Path, *, as_of: str | None, known_at: str | None,
-            certain: bool) -> dict[str, Any]:
+def publish(
+    lg: Ledger, out: Path, *, as_of: str | None, known_at: str | None, certain: bool
+) -> dict[str, Any]:
     """Write every page at one basis into `out`; returns the basis and how many pages."""
     out.mkdir(parents=True, exist_ok=True)
     shutil.copytree(render.STATIC, out / "static", dirs_exist_ok=True)
@@ -37,20 +38,31 @@ def publish(lg: Ledger, out: Path, *, as_of: str | None, known_at: str | None,
             links = render.Links(basis, depth=1)
             svg = page["picture"].get("value")
             page = {**page, "picture": {**page["picture"], "value": render.inline_svg(svg)}}
-            _write(out / "claims" / f"{page['claim']['claim_id']}.html",
-                   render.page("claim.html", links=links, path="", resolved=resolved, **page))
+            _write(
+                out / "claims" / f"{page['claim']['claim_id']}.html",
+                render.page("claim.html", links=links, path="", resolved=resolved, **page),
+            )
             pages += 1
         elif kind == "actor":
             links = render.Links(basis, depth=1)
-            _write(out / "actors" / f"{page['actor']['actor_id']}.html",
-                   render.page("actor.html", links=links, path="", resolved=resolved, **page))
+            _write(
+                out / "actors" / f"{page['actor']['actor_id']}.html",
+                render.page("actor.html", links=links, path="", resolved=resolved, **page),
+            )
             pages += 1
         else:
             digest = f"{resolved['position']}:{resolved['head_hash']}"
-            _write(out / "verify.html", render.page(
-                "verify.html", links=render.Links(basis, depth=0), path="", resolved=resolved,
-                verify=page["verify"], basis_digest=digest,
-            ))
+            _write(
+                out / "verify.html",
+                render.page(
+                    "verify.html",
+                    links=render.Links(basis, depth=0),
+                    path="",
+                    resolved=resolved,
+                    verify=page["verify"],
+                    basis_digest=digest,
+                ),
+            )
             pages += 1
     return {"basis": resolved, "pages": pages, "directory": str(out)}
 
@@ -66,13 +78,26 @@ def _write_list(out: Path, basis: Basis, page: dict[str, Any]) -> int:
     for offset in starts:
         shown = claims[offset : offset + DEFAULT_LIMIT]
         paging = {
-            "total": total, "limit": DEFAULT_LIMIT, "offset": offset,
-            "first": offset + 1 if shown else 0, "last": offset + len(shown),
+            "total": total,
+            "limit": DEFAULT_LIMIT,
+            "offset": offset,
+            "first": offset + 1 if shown else 0,
+            "last": offset + len(shown),
             "previous": name(offset - DEFAULT_LIMIT) if offset > 0 else None,
             "next": name(offset + DEFAULT_LIMIT) if offset + DEFAULT_LIMIT < total else None,
         }
-        _write(out / name(offset), render.page(
-            "list.html", links=links, path="", resolved=page["basis"], claims=shown,
-            filters={"status": None, "actor": None}, paging=paging, permalink=None, api=None,
-        ))
+        _write(
+            out / name(offset),
+            render.page(
+                "list.html",
+                links=links,
+                path="",
+                resolved=page["basis"],
+                claims=shown,
+                filters={"status": None, "actor": None},
+                paging=paging,
+                permalink=None,
+                api=None,
+            ),
+        )
     return len(starts)

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ledger.service import InvalidInput
+from ledger.service.vocabulary import STATUSES
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -76,6 +77,16 @@ def _whole(query: Mapping[str, str], name: str, default: int) -> int:
 def text_of(query: Mapping[str, str], name: str) -> str | None:
     """An optional free-text parameter (a filter, a search), stripped; empty means absent."""
     return _text(query, name)
+
+
+def status_of(query: Mapping[str, str]) -> str | None:
+    """The `status` filter of a claim list, one of the statuses of a claim, or None."""
+    status = _text(query, "status")
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(
+            f"'{status}' is not a status: use one of {', '.join(STATUSES)}", field="status"
+        )
+    return status
 
 
 def href(path: str, **params: Any) -> str:

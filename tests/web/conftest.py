@@ -17,32 +17,43 @@ RESOLVED = "resolved-claim"
 # What a hostile source could put in a quote: markup, an event handler, quotes, and a
 # right-to-left override that would display the rest of the text backwards.
 SCRIPT = "<script>document.title='pwned'</script>"
-IMG = '<img src=x onerror="document.title=\'pwned\'">'
+IMG = "<img src=x onerror=\"document.title='pwned'\">"
 BIDI = "\u202eevil\u202c"
 HOSTILE_QUOTE = f"{SCRIPT} {IMG} \"quoted\" 'single' {BIDI}"
 
 EXTRA = [
     {
-        "event_id": "00000000-0000-4000-8000-000000000001", "type": "ClaimMade",
-        "claim_id": HOSTILE, "occurred_at": "2023-11-05",
+        "event_id": "00000000-0000-4000-8000-000000000001",
+        "type": "ClaimMade",
+        "claim_id": HOSTILE,
+        "occurred_at": "2023-11-05",
         "data": {
-            "claimant": f"Mallory {IMG}", "statement": f"A statement {SCRIPT}",
+            "claimant": f"Mallory {IMG}",
+            "statement": f"A statement {SCRIPT}",
             "quote": HOSTILE_QUOTE,
             "source": {"name": "Evil <b>Gazette</b>", "url": "javascript:alert(1)"},
         },
     },
     {
-        "event_id": "00000000-0000-4000-8000-000000000002", "type": "ClaimMade",
-        "claim_id": RESOLVED, "occurred_at": "2023-11",
+        "event_id": "00000000-0000-4000-8000-000000000002",
+        "type": "ClaimMade",
+        "claim_id": RESOLVED,
+        "occurred_at": "2023-11",
         "data": {
-            "claimant": "Daily Example", "statement": "The bridge was closed in November",
-            "source": {"name": "Daily Example", "url": "https://example.org/bridge",
-                       "published_at": "2023-11-03"},
+            "claimant": "Daily Example",
+            "statement": "The bridge was closed in November",
+            "source": {
+                "name": "Daily Example",
+                "url": "https://example.org/bridge",
+                "published_at": "2023-11-03",
+            },
         },
     },
     {
-        "event_id": "00000000-0000-4000-8000-000000000003", "type": "ClaimResolved",
-        "claim_id": RESOLVED, "occurred_at": "2023-12-02",
+        "event_id": "00000000-0000-4000-8000-000000000003",
+        "type": "ClaimResolved",
+        "claim_id": RESOLVED,
+        "occurred_at": "2023-12-02",
         "data": {"outcome": "refuted", "resolver": "City council", "evidence": "minutes"},
     },
 ]

@@ -23,7 +23,7 @@ import pytest
 
 import ledger.service as service
 from tests.conftest import PgSchema, postgres_base_url
-from tests.web.conftest import A, HOSTILE, seed
+from tests.web.conftest import HOSTILE, A, seed
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -52,8 +52,16 @@ class Server:
         self.db = db
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-c", "from ledger.cli.app import main; main()",
-                   "serve", "--db", db, "--port", str(self.port)]
+        command = [
+            sys.executable,
+            "-c",
+            "from ledger.cli.app import main; main()",
+            "serve",
+            "--db",
+            db,
+            "--port",
+            str(self.port),
+        ]
         self.process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -89,11 +97,15 @@ class Server:
     scope="module",
     params=[
         pytest.param("sqlite", marks=pytest.mark.xdist_group("web-browser-sqlite")),
-        pytest.param("postgres", marks=[pytest.mark.xdist_group("web-browser-postgres"),
-                                        pytest.mark.postgres]),
+        pytest.param(
+            "postgres",
+            marks=[pytest.mark.xdist_group("web-browser-postgres"), pytest.mark.postgres],
+        ),
     ],
 )
-def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     _browser_or_skip()
     schema = None
     if request.param == "sqlite":
@@ -121,8 +133,15 @@ def driver(served: Server) -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1280,1600", "--disable-extensions", "--no-first-run"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1600",
+        "--disable-extensions",
+        "--no-first-run",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -142,16 +161,31 @@ def visit(driver: Any, served: Server, path: str) -> list[dict[str, Any]]:
 
 def cli_json(db: str, *args: str) -> Any:
     done = subprocess.run(
-        [sys.executable, "-c", "from ledger.cli.app import main; main()", *args, "--db", db,
-         "-f", "json"], capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            "from ledger.cli.app import main; main()",
+            *args,
+            "--db",
+            db,
+            "-f",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(done.stdout)
 
 
 def test_every_page_renders_with_no_console_error(driver: Any, served: Server) -> None:
     pages = {
-        "/": "Claims", f"/claims/{A}": "Wagner was preparing", "/diff?from=@5&to=head": "What changed",
-        "/search?q=wagner": "Search", "/verify": "Verify the chain", f"/claims/{HOSTILE}": "A statement",
+        "/": "Claims",
+        f"/claims/{A}": "Wagner was preparing",
+        "/diff?from=@5&to=head": "What changed",
+        "/search?q=wagner": "Search",
+        "/verify": "Verify the chain",
+        f"/claims/{HOSTILE}": "A statement",
     }
     for path, heading in pages.items():
         console = visit(driver, served, path)
@@ -167,14 +201,18 @@ def test_the_claim_page_draws_the_timeline_inline(driver: Any, served: Server) -
 
 def test_the_rendered_status_of_every_claim_is_the_cli_status(driver: Any, served: Server) -> None:
     for basis in ([], ["--as-of", "2023-11-10"], ["--as-of", "2023-11-10", "--certain"]):
-        expected = {a["claim_id"]: a["status"] for a in cli_json(served.db, "claim", "list", *basis)}
+        expected = {
+            a["claim_id"]: a["status"] for a in cli_json(served.db, "claim", "list", *basis)
+        }
         query = "&".join(
             f"{flag[2:].replace('-', '_')}={value}" for flag, value in zip(basis[::2], basis[1::2])
         ) + ("&certain=1" if "--certain" in basis else "")
         visit(driver, served, "/?" + query)
         rows = driver.find_elements("css selector", "tr[data-claim]")
         shown = {
-            row.get_attribute("data-claim"): row.find_element("css selector", ".status").get_attribute("data-status")
+            row.get_attribute("data-claim"): row.find_element(
+                "css selector", ".status"
+            ).get_attribute("data-status")
             for row in rows
         }
         assert shown == expected, basis
@@ -185,7 +223,9 @@ def test_the_rendered_status_of_every_claim_is_the_cli_status(driver: Any, serve
 
 def test_moving_the_basis_control_changes_the_answer(driver: Any, served: Server) -> None:
     visit(driver, served, f"/claims/{A}")
-    status = lambda: driver.find_element("css selector", "#status .status").get_attribute("data-status")  # noqa: E731
+    status = lambda: driver.find_element("css selector", "#status .status").get_attribute(
+        "data-status"
+    )
     assert status() == "disputed"
     as_of = driver.find_element("id", "as_of")
     as_of.clear()
@@ -202,7 +242,7 @@ def test_moving_the_basis_control_changes_the_answer(driver: Any, served: Server
     with service.open(served.db, create=False) as lg:
         head = lg.basis()["position"]
     assert f"known_at=%40{head}" in permalink
-    assert visit(driver, served, permalink[len(served.base):]) == []
+    assert visit(driver, served, permalink[len(served.base) :]) == []
     assert status() == "disputed"
 
 
@@ -211,11 +251,13 @@ def test_a_hostile_quote_is_shown_as_text(driver: Any, served: Server) -> None:
     assert driver.title != "pwned"
     quote = driver.find_element("css selector", "blockquote.quote")
     assert "<script>document.title='pwned'</script>" in quote.text
-    assert '<img src=x onerror="document.title=\'pwned\'">' in quote.text
+    assert "<img src=x onerror=\"document.title='pwned'\">" in quote.text
     assert "\\u{202E}evil\\u{202C}" in quote.text  # the override is shown, not obeyed
     assert quote.find_elements("css selector", "img, script") == []
     assert driver.find_elements("css selector", "main script, main img") == []
-    source_links = [a.get_attribute("href") or "" for a in driver.find_elements("css selector", ".source a")]
+    source_links = [
+        a.get_attribute("href") or "" for a in driver.find_elements("css selector", ".source a")
+    ]
     assert not any(link.startswith("javascript:") for link in source_links)
 
 
@@ -266,7 +308,10 @@ def test_the_server_says_where_it_listens_and_binds_only_loopback(tmp_path: Path
     try:
         outside = _outside_address()
         if outside is not None:
-            with pytest.raises(OSError), socket.create_connection((outside, server.port), timeout=2):
+            with (
+                pytest.raises(OSError),
+                socket.create_connection((outside, server.port), timeout=2),
+            ):
                 pass
     finally:
         err = server.stop()

@@ -16,7 +16,7 @@ from ledger.cli.app import app as cli
 from ledger.service.exports import timeline_dates
 from ledger.service.vocabulary import parse_instant
 from ledger.web.render import inline_svg, snippet, visible
-from tests.web.conftest import A, HOSTILE, RESOLVED
+from tests.web.conftest import HOSTILE, RESOLVED, A
 
 runner = CliRunner()
 
@@ -38,7 +38,9 @@ def test_publish_writes_every_claim_at_one_pinned_basis_with_relative_links(
         lg.record("ClaimDenied", A, occurred_at="2023-11-05", data={"denier": "Someone else"})
     index = (site / "index.html").read_text()
     assert f'<dd data-basis="position">{position}</dd>' in index
-    shown = dict(re.findall(r'<tr data-claim="([^"]+)">.*?data-status="([a-z]+)"', index, re.S))
+    shown = dict(
+        re.findall(r'<tr data-claim="([^"]+)">.*?data-status="([a-z]+)"', index, re.DOTALL)
+    )
     assert shown == expected
     for page in [site / "index.html", *site.glob("claims/*.html"), *site.glob("actors/*.html")]:
         html = page.read_text()
@@ -59,7 +61,9 @@ def test_publish_writes_every_claim_at_one_pinned_basis_with_relative_links(
 
 
 def test_publish_refuses_a_missing_ledger(tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["publish", str(tmp_path / "site"), "--db", str(tmp_path / "none.db")])
+    result = runner.invoke(
+        cli, ["publish", str(tmp_path / "site"), "--db", str(tmp_path / "none.db")]
+    )
     assert result.exit_code == 1 and "no ledger at" in result.stderr
     assert not (tmp_path / "none.db").exists()
 
@@ -69,7 +73,9 @@ def test_export_as_timelinejs_has_one_group_per_claim_and_written_precision(seed
     with service.open(seeded, create=False) as lg:
         claims = {a["claim_id"]: a for a in lg.list()}
     assert {e["group"] for e in doc["events"]} == set(claims)
-    bridge = next(e for e in doc["events"] if e["group"] == RESOLVED and "asserted" in e["text"]["headline"])
+    bridge = next(
+        e for e in doc["events"] if e["group"] == RESOLVED and "asserted" in e["text"]["headline"]
+    )
     assert bridge["start_date"] == {"year": 2023, "month": 11, "display_date": "2023-11"}
     denial = next(e for e in doc["events"] if e["group"] == A and "denied" in e["text"]["headline"])
     assert denial["start_date"]["display_date"] == "2023-11-02/2023-11-20"
@@ -77,7 +83,9 @@ def test_export_as_timelinejs_has_one_group_per_claim_and_written_precision(seed
 
 
 def test_export_as_timelinejs_follows_the_basis(seeded: str) -> None:
-    early = json.loads(run("export", "--as", "timelinejs", "--as-of", "2023-11-02", "--db", seeded).stdout)
+    early = json.loads(
+        run("export", "--as", "timelinejs", "--as-of", "2023-11-02", "--db", seeded).stdout
+    )
     with service.open(seeded, create=False) as lg:
         visible_then = {a["claim_id"] for a in lg.list(as_of="2023-11-02")}
         everything = {a["claim_id"] for a in lg.list()}
@@ -96,25 +104,58 @@ def test_export_as_claimreview_reviews_only_resolved_claims(seeded: str) -> None
     assert review["itemReviewed"]["datePublished"] == "2023-11-01"
     assert review["reviewRating"]["alternateName"] == "refuted"
     assert review["author"]["name"] == "City council" and review["datePublished"] == "2023-12-02"
-    before = json.loads(run("export", "--as", "claimreview", "--as-of", "2023-11-30", "--db", seeded).stdout)
+    before = json.loads(
+        run("export", "--as", "claimreview", "--as-of", "2023-11-30", "--db", seeded).stdout
+    )
     assert before == []
 
 
 @pytest.mark.parametrize(
     ("start", "end", "expected"),
     [
-        ("2023-01-01T00:00:00Z", "2024-01-01T00:00:00Z", {"start_date": {"year": 2023, "display_date": "2023"}}),
-        ("2023-12-01T00:00:00Z", "2024-01-01T00:00:00Z",
-         {"start_date": {"year": 2023, "month": 12, "display_date": "2023-12"}}),
-        ("2023-11-02T00:00:00Z", "2023-11-03T00:00:00Z",
-         {"start_date": {"year": 2023, "month": 11, "day": 2, "display_date": "2023-11-02"}}),
-        ("2023-11-02T15:30:00Z", "2023-11-02T15:31:00Z",
-         {"start_date": {"year": 2023, "month": 11, "day": 2, "hour": 15, "minute": 30, "second": 0,
-                         "display_date": "2023-11-02T15:30:00Z/2023-11-02T15:31:00Z"},
-          "end_date": {"year": 2023, "month": 11, "day": 2, "hour": 15, "minute": 31, "second": 0}}),
+        (
+            "2023-01-01T00:00:00Z",
+            "2024-01-01T00:00:00Z",
+            {"start_date": {"year": 2023, "display_date": "2023"}},
+        ),
+        (
+            "2023-12-01T00:00:00Z",
+            "2024-01-01T00:00:00Z",
+            {"start_date": {"year": 2023, "month": 12, "display_date": "2023-12"}},
+        ),
+        (
+            "2023-11-02T00:00:00Z",
+            "2023-11-03T00:00:00Z",
+            {"start_date": {"year": 2023, "month": 11, "day": 2, "display_date": "2023-11-02"}},
+        ),
+        (
+            "2023-11-02T15:30:00Z",
+            "2023-11-02T15:31:00Z",
+            {
+                "start_date": {
+                    "year": 2023,
+                    "month": 11,
+                    "day": 2,
+                    "hour": 15,
+                    "minute": 30,
+                    "second": 0,
+                    "display_date": "2023-11-02T15:30:00Z/2023-11-02T15:31:00Z",
+                },
+                "end_date": {
+                    "year": 2023,
+                    "month": 11,
+                    "day": 2,
+                    "hour": 15,
+                    "minute": 31,
+                    "second": 0,
+                },
+            },
+        ),
     ],
 )
-def test_timelinejs_dates_keep_the_written_precision(start: str, end: str, expected: dict[str, Any]) -> None:
+def test_timelinejs_dates_keep_the_written_precision(
+    start: str, end: str, expected: dict[str, Any]
+) -> None:
     assert timeline_dates(parse_instant(start), parse_instant(end)) == expected
 
 
@@ -124,13 +165,18 @@ def test_an_unknown_export_kind_is_a_usage_error(seeded: str) -> None:
 
 
 def test_the_inlined_picture_needs_no_inline_style_and_carries_no_script() -> None:
-    drawn = ('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><defs><style type="text/css">'
-             '*{stroke-linecap: butt}</style></defs><path style="fill: #ff0000; stroke-width: 0.8"/></svg>')
+    drawn = (
+        '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><defs><style type="text/css">'
+        '*{stroke-linecap: butt}</style></defs><path style="fill: #ff0000; stroke-width: 0.8"/></svg>'
+    )
     inlined = str(inline_svg(drawn))
     assert inlined.startswith("<svg") and "<style" not in inlined and "style=" not in inlined
     assert 'fill="#ff0000"' in inlined and 'stroke-width="0.8"' in inlined
-    for hostile in ('<svg><script>alert(1)</script></svg>', '<svg onload="alert(1)"></svg>',
-                    '<svg><a href="javascript:alert(1)">x</a></svg>'):
+    for hostile in (
+        "<svg><script>alert(1)</script></svg>",
+        '<svg onload="alert(1)"></svg>',
+        '<svg><a href="javascript:alert(1)">x</a></svg>',
+    ):
         assert inline_svg(hostile) is None
 
 

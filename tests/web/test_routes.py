@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import ledger.service as service
 from ledger.cli.app import app as cli
-from tests.web.conftest import A, BIDI, HOSTILE, RESOLVED
+from tests.web.conftest import BIDI, HOSTILE, RESOLVED, A
 
 runner = CliRunner()
 
@@ -32,19 +32,24 @@ def cli_error(*args: str) -> str:
 
 
 def rendered_status(html: str) -> str:
-    found = re.search(r'<span id="status"><span class="status status-[a-z]+" data-status="([a-z]+)"', html)
+    found = re.search(
+        r'<span id="status"><span class="status status-[a-z]+" data-status="([a-z]+)"', html
+    )
     assert found, html[:2000]
     return found.group(1)
 
 
 @pytest.mark.parametrize(
-    "basis", [{}, {"as_of": "2023-11-10"}, {"as_of": "2023-11-10", "certain": "1"}, {"known_at": "@1"}]
+    "basis",
+    [{}, {"as_of": "2023-11-10"}, {"as_of": "2023-11-10", "certain": "1"}, {"known_at": "@1"}],
 )
 def test_the_claim_page_shows_the_status_the_cli_gives_at_the_same_basis(
     client: Any, seeded: str, basis: dict[str, str]
 ) -> None:
     flags = [f"--{k.replace('_', '-')}" for k in basis if k == "certain"]
-    flags += [x for k, v in basis.items() if k != "certain" for x in (f"--{k.replace('_', '-')}", v)]
+    flags += [
+        x for k, v in basis.items() if k != "certain" for x in (f"--{k.replace('_', '-')}", v)
+    ]
     expected = cli_json("claim", "show", A, "--db", seeded, *flags)
     page = client.get(f"/claims/{A}", params=basis)
     assert page.status_code == 200
@@ -53,7 +58,10 @@ def test_the_claim_page_shows_the_status_the_cli_gives_at_the_same_basis(
 
 
 def test_moving_the_basis_changes_the_answer(client: Any) -> None:
-    assert rendered_status(client.get(f"/claims/{A}", params={"as_of": "2023-11-10"}).text) == "disputed"
+    assert (
+        rendered_status(client.get(f"/claims/{A}", params={"as_of": "2023-11-10"}).text)
+        == "disputed"
+    )
     certain = client.get(f"/claims/{A}", params={"as_of": "2023-11-10", "certain": "1"})
     assert rendered_status(certain.text) == "reported"
 
@@ -147,7 +155,9 @@ def test_head_is_answered(client: Any) -> None:
     assert client.head(f"/claims/{A}").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/", f"/claims/{A}", "/api/claims", "/claims/none", "/static/style.css"])
+@pytest.mark.parametrize(
+    "path", ["/", f"/claims/{A}", "/api/claims", "/claims/none", "/static/style.css"]
+)
 def test_every_answer_sends_a_self_only_content_security_policy(client: Any, path: str) -> None:
     policy = client.get(path).headers["content-security-policy"]
     assert "default-src 'self'" in policy and "script-src 'self'" in policy
@@ -175,15 +185,21 @@ def test_every_page_shows_its_basis_and_a_permalink_pinned_to_its_position(
         html = client.get(path, params={"as_of": "2023-11-30"}).text
         assert f'<dd data-basis="position">{head}</dd>' in html
         link = re.search(r'<a class="permalink" id="permalink" href="([^"]+)"', html)
-        assert link and f"known_at=%40{head}" in link.group(1) and "as_of=2023-11-30" in link.group(1)
+        assert (
+            link and f"known_at=%40{head}" in link.group(1) and "as_of=2023-11-30" in link.group(1)
+        )
 
 
 def test_a_permalink_keeps_its_answer_after_appends(client: Any, lg: service.Ledger) -> None:
     page = client.get(f"/claims/{RESOLVED}").text
     pinned = re.search(r'id="permalink" href="([^"]+)"', page).group(1).replace("&amp;", "&")
     before = client.get(pinned).text
-    lg.record("ClaimResolved", RESOLVED, occurred_at="2023-12-03",
-              data={"outcome": "confirmed", "resolver": "Court"})
+    lg.record(
+        "ClaimResolved",
+        RESOLVED,
+        occurred_at="2023-12-03",
+        data={"outcome": "confirmed", "resolver": "Court"},
+    )
     assert rendered_status(client.get(f"/claims/{RESOLVED}").text) == "confirmed"
     assert rendered_status(client.get(pinned).text) == rendered_status(before) == "refuted"
 
@@ -209,8 +225,11 @@ def test_unknown_actor_is_404(client: Any) -> None:
 
 
 def test_an_actor_page_shows_the_registered_actor(client: Any, lg: service.Ledger) -> None:
-    line = {"type": "ActorRegistered", "actor_id": "kremlin-peskov",
-            "data": {"name": "Dmitry Peskov (Kremlin)", "aliases": ["Peskov"], "kind": "person"}}
+    line = {
+        "type": "ActorRegistered",
+        "actor_id": "kremlin-peskov",
+        "data": {"name": "Dmitry Peskov (Kremlin)", "aliases": ["Peskov"], "kind": "person"},
+    }
     lg.import_ndjson(json.dumps(line).encode())
     assert client.get("/api/actors/kremlin-peskov").json() == lg.actor("kremlin-peskov")
     html = client.get("/actors/kremlin-peskov").text

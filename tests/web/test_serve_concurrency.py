@@ -6,7 +6,6 @@ import re
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -32,7 +31,9 @@ def test_pages_stay_at_one_basis_while_the_cli_appends(db_url: str) -> None:
                 continue
             html = body.decode()
             position = int(re.search(r'data-basis="position">(\d+)<', html).group(1))  # type: ignore[union-attr]
-            shown = re.search(r'<span id="status"><span class="status status-\w+" data-status="(\w+)"', html).group(1)  # type: ignore[union-attr]
+            shown = re.search(
+                r'<span id="status"><span class="status status-\w+" data-status="(\w+)"', html
+            ).group(1)  # type: ignore[union-attr]
             why = re.search(r"<h2>Why (\w+)</h2>", html).group(1)  # type: ignore[union-attr]
             history = [int(p) for p in re.findall(r'<tr id="event-(\d+)">', html)]
             if why != shown or max(history) > position:
@@ -45,10 +46,24 @@ def test_pages_stay_at_one_basis_while_the_cli_appends(db_url: str) -> None:
     try:
         for i, outcome in enumerate(["confirmed", "refuted"] * 3):
             subprocess.run(
-                [sys.executable, "-c", "from ledger.cli.app import main; main()", "claim",
-                 "resolve", RESOLVED, "--outcome", outcome, "--resolver", f"Panel {i}",
-                 "--occurred-at", f"2023-12-{10 + i}", "--db", db_url],
-                check=True, capture_output=True,
+                [
+                    sys.executable,
+                    "-c",
+                    "from ledger.cli.app import main; main()",
+                    "claim",
+                    "resolve",
+                    RESOLVED,
+                    "--outcome",
+                    outcome,
+                    "--resolver",
+                    f"Panel {i}",
+                    "--occurred-at",
+                    f"2023-12-{10 + i}",
+                    "--db",
+                    db_url,
+                ],
+                check=True,
+                capture_output=True,
             )
     finally:
         done.set()
