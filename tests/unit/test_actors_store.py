@@ -112,3 +112,37 @@ def test_actor_streams_are_not_claims(ledger: Ledger) -> None:
     assert listed[0]["claimants"][0]["actor_id"] == "x"
     with pytest.raises(NotFoundError):
         ledger.show("actor:x")
+
+
+class _Linguistic(dict):  # type: ignore[type-arg]
+    """Every database sorts claim ids linguistically (':' ignored), as en_US.UTF-8 does."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __getitem__(self, key: object) -> bool:
+        return False
+
+
+def test_a_linguistic_collation_still_finds_every_actor_event(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledger.store.sql import statements
+
+    monkeypatch.setattr(statements, "_ORDERED", _Linguistic())
+    opened = open_ledger(pg_url)
+    try:
+        opened.store.append([
+            event({"type": "ClaimMade", "claim_id": "c", "occurred_at": "2023",
+                   "data": {"claimant": "Sergei Shoigu", "statement": "S"}}),
+            event({"type": "ClaimCorroborated", "claim_id": "c", "occurred_at": "2023",
+                   "data": {"corroborator": "Sergei Choigou"}}),
+            event(register("sergei-shoigu", "Sergei Shoigu", "Sergei Choigou")),
+        ])
+        assert [e.position for e in opened.store.read_actors()] == [3]
+        assert opened.show("c")["status"] == "asserted"
+        assert opened.show("c", known_at="@2")["status"] == "corroborated"
+        with pytest.raises(InvalidInput):
+            opened.store.append([event(register("other", "SERGEI CHOIGOU"))])
+    finally:
+        opened.close()

@@ -23,6 +23,7 @@ from ledger.projections.snapshot import (
     load_snapshot,
 )
 from ledger.store.sql.engine import (
+    LockTimeout,
     WriteRefused,
     driver_connection,
     is_sqlite,
@@ -31,8 +32,12 @@ from ledger.store.sql.engine import (
 from ledger.store.sql.schema import claim_projection as P
 from ledger.store.sql.schema import events as T
 from ledger.store.sql.schema import projection_checkpoints as C
+from ledger.store.sql.statements import actor_streams, actor_streams_by_range
 
 NAME = "claims"
+# A question waits this long for the write lock to catch the projection up, then answers by
+# refolding in memory instead: readers never queue behind a long import.
+CATCH_UP_WAIT_S = 2.0
 _WRITE_CHUNK = 2_000
 _ID_CHUNK = 500  # ids per IN (...) list; well under SQLite's and PostgreSQL's parameter limits
 
@@ -64,12 +69,15 @@ _FOLD_COLUMNS = (
     T.c.recorded_at,
     T.c.data,
 )
-# The actor streams (`actor:<id>`): a range of the (claim_id, version) index.
-_ACTOR_ROWS = (
-    select(*_FOLD_COLUMNS)
-    .where(T.c.claim_id >= "actor:", T.c.claim_id < "actor;")
-    .order_by(T.c.position)
-)
+def _actor_rows(conn: Connection, head: int) -> list[FoldRow]:
+    """The actor streams' events up to `head` (statements.ACTOR_RANGE says how they are found)."""
+    driver = conn.connection.driver_connection
+    if actor_streams_by_range(driver, conn.dialect.name):
+        where = [T.c.claim_id >= "actor:", T.c.claim_id < "actor;"]
+    else:
+        where = [T.c.claim_id.like("actor:%")]
+    q = select(*_FOLD_COLUMNS).where(*where, T.c.position <= head).order_by(T.c.position)
+    return [FoldRow(*r) for r in conn.execute(q)]
 
 
 def checkpoint(conn: Connection) -> int:
@@ -94,9 +102,9 @@ def catch_up(engine: Engine, progress: Progress | None = None) -> tuple[int, int
         if done >= head:
             return done, done
     try:
-        with write_transaction(engine) as conn:
+        with write_transaction(engine, wait_s=CATCH_UP_WAIT_S) as conn:
             return _catch_up(conn, progress)
-    except WriteRefused:  # a standby or a read-only role: questions refold instead
+    except (WriteRefused, LockTimeout):  # read-only, or a long writer: questions refold
         return done, done
 
 
@@ -107,10 +115,10 @@ def current_rows(engine: Engine, claim_ids: Iterable[str] | None = None) -> dict
         if done >= head:
             return _read(conn, claim_ids)
     try:
-        with write_transaction(engine) as conn:
+        with write_transaction(engine, wait_s=CATCH_UP_WAIT_S) as conn:
             _catch_up(conn, None)
             return _read(conn, claim_ids)
-    except WriteRefused:
+    except (WriteRefused, LockTimeout):
         # Read-only (a standby, a read-only role): the same rows, refolded here and kept in
         # memory; nothing waits on a write that cannot happen.
         with engine.connect() as conn:
@@ -159,20 +167,13 @@ def current_claim_and_actors(
         return found, _actor_events(driver, sqlite)
 
 
-_ACTOR_EVENTS_SQLITE = (
-    "SELECT " + _FOLD_LIST + ", data FROM events "
-    "WHERE claim_id >= 'actor:' AND claim_id < 'actor;' ORDER BY position"
-)
-_ACTOR_EVENTS_PG = (
-    "SELECT " + _FOLD_LIST + ", data::text FROM events "
-    "WHERE claim_id >= 'actor:' AND claim_id < 'actor;' ORDER BY position"
-)
-
-
 def _actor_events(driver: Any, sqlite: bool) -> list[FoldRow]:
+    data = "data" if sqlite else "data::text"
+    where = actor_streams(driver, "sqlite" if sqlite else "postgresql")
+    sql = f"SELECT {_FOLD_LIST}, {data} FROM events WHERE {where} ORDER BY position"
     cursor = driver.cursor()
     try:
-        cursor.execute(_ACTOR_EVENTS_SQLITE if sqlite else _ACTOR_EVENTS_PG)
+        cursor.execute(sql)  # constant text, no parameters
         loads = orjson.loads
         return [FoldRow(*r[:9], loads(r[9])) for r in cursor.fetchall()]
     finally:
@@ -183,10 +184,10 @@ def _claim_caught_up(
     engine: Engine, sqlite: bool, claim_id: str, position: int
 ) -> Snapshot | list[FoldRow]:
     try:
-        with write_transaction(engine) as conn:
+        with write_transaction(engine, wait_s=CATCH_UP_WAIT_S) as conn:
             _catch_up(conn, None)
             found = _claim_at(conn.connection.driver_connection, sqlite, claim_id, position)
-    except WriteRefused:  # read-only: the claim's own events, folded by the question
+    except (WriteRefused, LockTimeout):  # the claim's own events, folded by the question
         with engine.connect() as conn:
             return _claim_events(conn, claim_id, position)
     assert found is not None, "caught up under the write lock"
@@ -269,7 +270,7 @@ def _catch_up(conn: Connection, progress: Progress | None) -> tuple[int, int]:
         return start, start
     claims: list[str] | None = None  # None: every claim, streaming the whole log
     total: int | None = head
-    actor_rows = [FoldRow(*r) for r in conn.execute(_ACTOR_ROWS.where(T.c.position <= head))]
+    actor_rows = _actor_rows(conn, head)
     actors = registry_at(actor_rows)
     if start > 0:
         q = select(T.c.claim_id).where(T.c.position > start).distinct()
@@ -485,7 +486,7 @@ class SqlSnapshots:
 def refold_rows(conn: Connection, head: int) -> Iterator[_Row]:
     """Every claim's projection row at `head`, refolded from the log and written nowhere:
     what a rebuild up to `head` would store, in the log's claim order."""
-    actor_rows = [FoldRow(*r) for r in conn.execute(_ACTOR_ROWS.where(T.c.position <= head))]
+    actor_rows = _actor_rows(conn, head)
     actors = registry_at(actor_rows)
     for claim_id, events in _whole_log_by_claim(conn, head):
         built = build_snapshot(claim_id, events, head, actors)

@@ -59,9 +59,38 @@ _VOIDS = "SELECT data FROM events WHERE type = 'RecordVoided' AND claim_id "
 _BEFORE = "SELECT position FROM events WHERE recorded_at < "
 _BEFORE_ORDER = " ORDER BY recorded_at DESC, position DESC LIMIT 1"
 _INSERT = "INSERT INTO events (" + COLUMNS + ") VALUES "
-#: Every actor stream's events (`actor:<id>`): a range of the (claim_id, version) index, in
-#: the byte order both engines' default collations give claim ids (':' + 1 is ';').
-ACTOR_EVENTS = _SELECT + "WHERE claim_id >= 'actor:' AND claim_id < 'actor;' ORDER BY position"
+#: The rows of every actor stream (`actor:<id>`). Where claim ids sort by code point (SQLite;
+#: PostgreSQL in the C collations) a range of the (claim_id, version) index; a linguistic
+#: collation ignores ':' when it sorts, so there a LIKE, which reads more but is right.
+ACTOR_RANGE = "claim_id >= 'actor:' AND claim_id < 'actor;'"
+ACTOR_LIKE = "claim_id LIKE 'actor:%'"
+_CODE_POINT_ORDER = (
+    "SELECT datcollate, 'actor:zz' < 'actor;' AND 'actor-' < 'actor:' "
+    "FROM pg_database WHERE datname = current_database()"
+)
+_ORDERED: dict[tuple[Any, ...], bool] = {}
+
+
+def actor_streams_by_range(dbapi_conn: Any, dialect_name: str) -> bool:
+    """Whether the actor streams are an index range on this database (see ACTOR_RANGE)."""
+    if dialect_name == "sqlite":
+        return True  # claim_id has SQLite's BINARY collation
+    info = dbapi_conn.info
+    key = (info.host, info.port, info.dbname)
+    if key not in _ORDERED:
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute(_CODE_POINT_ORDER)
+            collate, ordered = cur.fetchone()
+        finally:
+            cur.close()
+        _ORDERED[key] = bool(ordered) and str(collate).split(".")[0] in ("C", "POSIX")
+    return _ORDERED[key]
+
+
+def actor_streams(dbapi_conn: Any, dialect_name: str) -> str:
+    """The condition that selects the actor streams' rows on this connection's database."""
+    return ACTOR_RANGE if actor_streams_by_range(dbapi_conn, dialect_name) else ACTOR_LIKE
 
 SQLITE = Dialect(
     name="sqlite",
@@ -195,7 +224,13 @@ class DriverReads:
 
     def actor_events(self, up_to: int | None = None) -> list[StoredEvent]:
         text = self.d.json_text
-        found = [to_event(r, text) for r in self._all(ACTOR_EVENTS, ())]
+        sql = _SELECT + "WHERE " + actor_streams(self.conn, self.d.name) + " ORDER BY position"
+        cur = self.conn.cursor()
+        try:
+            cur.execute(sql)  # no parameters: the LIKE's '%' is not a placeholder
+            found = [to_event(r, text) for r in cur.fetchall()]
+        finally:
+            cur.close()
         return found if up_to is None else [e for e in found if e.position <= up_to]
 
     def position_before(self, instant: int) -> int:
