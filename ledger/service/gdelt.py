@@ -182,12 +182,12 @@ def import_gdelt_file(
         raise InvalidInput(
             f"unknown input format {kind!r}; expected ndjson, {', '.join(FORMATS)}", field="from"
         )
+    if kind == "gdelt":
+        from ledger.service.gdelt_stream import import_gdelt_events
+
+        return {"kind": kind, **import_gdelt_events(ledger, source, dry_run=dry_run, progress=progress)}
     stream, owned = _read_source(source)
     try:
-        if kind == "gdelt":
-            events = load_gdelt_events(stream, progress=progress)
-            report = report_json(import_gdelt(ledger, events, dry_run=dry_run))
-            return {"kind": kind, "rows": len(events), **report}
         loaded = load_gdelt_mentions(stream, ledger.store, progress=progress)
         report = report_json(import_gdelt(ledger, loaded.events, dry_run=dry_run))
         return {
