@@ -11,15 +11,16 @@ from __future__ import annotations
 import contextlib
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Engine
 
 from ledger.domain.errors import LedgerError
 from ledger.domain.evidence import archives_named
 from ledger.store.port import EvidenceCopy, EvidenceInfo
-from ledger.store.sql.engine import driver_connection, driver_write_transaction
+
+if TYPE_CHECKING:  # the read-only SQLite reader uses EvidenceRows without SQLAlchemy
+    from sqlalchemy import Engine
 
 CHUNK = 1 << 20  # bytes per blob read/write or slice
 
@@ -180,18 +181,26 @@ class SqlEvidence:
         self._dialect = engine.dialect.name
 
     def put(self, copy: EvidenceCopy) -> bool:
+        from ledger.store.sql.engine import driver_write_transaction
+
         with driver_write_transaction(self.engine) as conn:
             return EvidenceRows(conn, self._dialect).put(copy, self._clock())
 
     def info(self, digests: Iterable[str]) -> dict[str, EvidenceInfo]:
+        from ledger.store.sql.engine import driver_connection
+
         with driver_connection(self.engine, single_reads=True) as conn:
             return EvidenceRows(conn, self._dialect).info(digests)
 
     def list(self) -> list[EvidenceInfo]:
+        from ledger.store.sql.engine import driver_connection
+
         with driver_connection(self.engine, single_reads=True) as conn:
             return EvidenceRows(conn, self._dialect).list()
 
     def chunks(self, sha256: str) -> Iterator[bytes]:
+        from ledger.store.sql.engine import driver_connection
+
         with driver_connection(self.engine) as conn:
             try:
                 yield from EvidenceRows(conn, self._dialect).chunks(sha256)
@@ -200,6 +209,8 @@ class SqlEvidence:
                     conn.rollback()  # end the read transaction before the connection is pooled
 
     def references(self) -> Iterator[tuple[int, str]]:
+        from ledger.store.sql.engine import driver_connection
+
         with driver_connection(self.engine, single_reads=True) as conn:
             return iter(list(EvidenceRows(conn, self._dialect).references()))
 
