@@ -7,13 +7,14 @@ cut-off E = from + 1 microsecond, and a `ledger` item is the answer at `--known-
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_right, insort
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ledger.domain.claims import fold, fold_steps, status
+from ledger.domain.claims import EMPTY, ClaimState, fold, fold_steps, status
+from ledger.domain.model import ERRATA_TYPES
 from ledger.domain.time import format_instant
-from ledger.domain.view import LogEvent, ViewEvent, visible_events
+from ledger.domain.view import LogEvent, ViewEvent, fold_key, visible_events
 
 if TYPE_CHECKING:
     from ledger.domain.actors import Registry
@@ -59,10 +60,6 @@ def world_points(
 def _fold_steps(kept: Sequence[ViewEvent], actors: Registry | None) -> tuple[Any, list[str]]:
     # Only name the registry when there is one: the fold without actors is the plain one.
     return fold_steps(kept) if actors is None else fold_steps(kept, actors=actors)
-
-
-def _status(kept: Sequence[ViewEvent], actors: Registry | None) -> str:
-    return status(fold(kept) if actors is None else fold(kept, actors=actors))
 
 
 def world_timeline(
@@ -112,24 +109,64 @@ def ledger_timeline(
     return items
 
 
+#: The types the status rules read; any other kept event leaves the status as it was.
+_STATUS_TYPES = frozenset(
+    {"ClaimMade", "ClaimDenied", "ClaimCorroborated", "ClaimRetracted", "ClaimResolved"}
+)
+
+
 def _statuses_in_log_order(
     ordered: Sequence[LogEvent],
     own: Sequence[LogEvent],
     actors_at: Callable[[int], Registry | None] | None,
 ) -> list[str | None]:
-    """The claim's status after each event of `ordered` (position order)."""
-    if not ordered:
-        return []
-    if actors_at is None and len(own) == len(ordered):
-        head = visible_events(own, position=own[-1].position, as_of=None, certain=False)
-        if [e.position for e in head] == [e.position for e in own]:
-            # No errata and each event recorded after every event before it in world time:
-            # the view at each position is a prefix of the head's fold order, so one fold
-            # gives every status.
-            return list(fold_steps(head)[1])
+    """The claim's status after each event of `ordered` (position order).
+
+    The view is carried from one position to the next: a world event joins it uncorrected
+    (no erratum after it is visible yet), an erratum rebuilds it. The fold continues from the
+    previous state when the new event comes last in fold order (the usual case: events
+    recorded in world-time order), and is redone only when it lands earlier.
+    """
     out: list[str | None] = []
+    view: list[ViewEvent] = []  # the kept events after the last position, in fold order
+    state: ClaimState | None = None  # the fold of `view`; None: to be redone
+    registry: Registry | None = None
+    own_ids = {e.event_id for e in own}
     for event in ordered:
-        kept = visible_events(own, position=event.position, as_of=None, certain=False)
-        registry = None if actors_at is None else actors_at(event.position)
-        out.append(_status(kept, registry) if kept else None)
+        now = None if actors_at is None else actors_at(event.position)
+        if now is not registry:
+            registry, state = now, None
+        if event.event_id not in own_ids:
+            pass  # an actor event: only the registry changed
+        elif event.type in ERRATA_TYPES:
+            view = visible_events(own, position=event.position, as_of=None, certain=False)
+            state = None
+        else:
+            (joined,) = visible_events([event], position=event.position, as_of=None,
+                                       certain=False)
+            if not view or fold_key(joined) >= fold_key(view[-1]):
+                view.append(joined)
+                if state is not None:
+                    state = _fold([joined], registry, state)
+            else:
+                insort(view, joined, key=fold_key)
+                if state is not None and event.type not in _STATUS_TYPES and out:
+                    # Earlier in fold order but of a type the rules ignore: same status.
+                    state = None
+                    out.append(out[-1])
+                    continue
+                state = None
+        if not view:
+            out.append(None)
+            continue
+        if state is None:
+            state = _fold(view, registry)
+        out.append(status(state))
     return out
+
+
+def _fold(
+    events: Sequence[ViewEvent], actors: Registry | None, state: ClaimState | None = None
+) -> ClaimState:
+    start = EMPTY if state is None else state
+    return fold(events, start) if actors is None else fold(events, start, actors=actors)

@@ -1,15 +1,18 @@
 """Explanations: why a claim has its status, its status on both time axes, and a picture of it.
 
-Each question reads only the claim's own events (`read_claim` up to the basis position), never
-the whole log, so it costs the same on a ledger of ten events or of millions.
+Each question reads only the claim's own events (`read_claim` up to the basis position) and the
+actor registry's, never the whole log, so it costs the same on a ledger of ten events or of
+millions.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ledger.domain.actors import name_key, registry_at, touched_keys
+from ledger.domain.actors import Registry, name_key, registry_at, touched_keys
 from ledger.domain.claims import ACTOR_FIELD, fold
 from ledger.domain.errors import InvalidInput, NotFoundError
 from ledger.domain.time import US_PER_DAY, describe_instant
@@ -121,12 +124,27 @@ def timeline(
             "world": world_timeline(head, registry_at(actor_events, basis.position)),
             "ledger": ledger_timeline(
                 events, position=basis.position, others=others,
-                actors_at=(lambda p: registry_at(actor_events, p)) if actor_events else None,
+                actors_at=_registries(actor_events, others) if others else None,
             ),
         }
     )
     answer.bases = basis
     return answer
+
+
+def _registries(actor_events: list[Any], others: list[Any]) -> Callable[[int], Registry]:
+    """The registry at a position, as far as the claim's names go: it changes only at the
+    positions of `others`, so it is built once per such position, not once per position."""
+    changes = sorted(e.position for e in others)
+    built: dict[int, Registry] = {}
+
+    def at(position: int) -> Registry:
+        last = changes[bisect_right(changes, position) - 1] if changes[0] <= position else 0
+        if last not in built:
+            built[last] = registry_at(actor_events, last)
+        return built[last]
+
+    return at
 
 
 def _names(events: list[Any]) -> set[str]:

@@ -27,7 +27,7 @@ ACTORS = ["Reuters", "reuters", "AP", "WSJ"]
 class ModelEvent:
     event_id: str
     position: int
-    kind: str  # made, denied, corroborated, retracted, resolved
+    kind: str  # made, denied, corroborated, retracted, resolved, linked (ignored by status)
     actor: str
     start: int
     end: int
@@ -54,17 +54,20 @@ def _line(kind: str, actor: str, start: int, length: int, extra: int) -> dict[st
             data["origin"] = "US government"
     elif kind == "retracted":
         data = {"retractor": actor}
+    elif kind == "linked":
+        data = {"relation": "supports", "other_claim_id": "another-claim"}
     else:
         data = {"outcome": "refuted" if extra % 2 else "confirmed", "resolver": actor}
     types = {"made": "ClaimMade", "denied": "ClaimDenied", "corroborated": "ClaimCorroborated",
-             "retracted": "ClaimRetracted", "resolved": "ClaimResolved"}
+             "retracted": "ClaimRetracted", "resolved": "ClaimResolved",
+             "linked": "ClaimLinked"}
     return {"type": types[kind], "claim_id": CLAIM, "occurred_at": when, "data": data}
 
 
 world_events = st.builds(
     _line,
     st.sampled_from(["made", "made", "made", "made", "denied", "denied", "corroborated",
-                     "corroborated", "retracted", "retracted", "resolved"]),
+                     "corroborated", "retracted", "retracted", "resolved", "linked"]),
     st.sampled_from(ACTORS),
     st.sampled_from([0, 2, 5, 9, 14, 20]),  # few distinct days: ties in world time are common
     st.sampled_from([0, 0, 0, 2, 6]),
@@ -112,9 +115,9 @@ class Story:
         start, end = _interval(line["occurred_at"])
         kind = {"ClaimMade": "made", "ClaimDenied": "denied",
                 "ClaimCorroborated": "corroborated", "ClaimRetracted": "retracted",
-                "ClaimResolved": "resolved"}[line["type"]]
-        actor = next(v for k, v in data.items() if k in (
-            "claimant", "denier", "corroborator", "retractor", "resolver"))
+                "ClaimResolved": "resolved", "ClaimLinked": "linked"}[line["type"]]
+        actor = next((v for k, v in data.items() if k in (
+            "claimant", "denier", "corroborator", "retractor", "resolver")), "")
         origin = None
         if kind == "made":
             origin = data.get("origin", data.get("attributed_to", actor))
