@@ -9,7 +9,16 @@ from typing import IO, Annotated, Any, Optional
 import typer
 
 from ledger.cli import output
-from ledger.cli.options import AsOfOpt, CertainOpt, DbOpt, Format, FormatOpt, KnownAtOpt, TzOpt
+from ledger.cli.options import (
+    AsOfOpt,
+    CertainOpt,
+    DbOpt,
+    Format,
+    FormatOpt,
+    KnownAtOpt,
+    LockTimeoutOpt,
+    TzOpt,
+)
 from ledger.cli.progress import progress_bar
 
 
@@ -40,19 +49,37 @@ def register(app: typer.Typer) -> None:
     app.command("info")(info)
 
 
-def init(db: DbOpt = None) -> None:
+def init(
+    db: DbOpt = None,
+    app_role: Annotated[
+        Optional[str],
+        typer.Option(
+            "--app-role",
+            help="PostgreSQL: grant this role exactly what appending and asking need (no "
+            "UPDATE, DELETE, TRUNCATE, trigger or ownership on stored events); run the "
+            "ledger as it.",
+            metavar="ROLE",
+        ),
+    ] = None,
+) -> None:
     """Create or upgrade the schema (Alembic upgrade head).
 
-    Example: ledger init --db postgresql://localhost/ledger
+    Run it as the role that should own the ledger's tables; with --app-role, the team's
+    commands then connect as ROLE.
+
+    Example: ledger init --db postgresql://owner@db/ledger --app-role analyst
     """
     import ledger.service as service
 
-    done = service.init(db)
+    done = service.init(db, app_role=app_role)
     url, before, after = done["database"], done["from_revision"], done["to_revision"]
     if before == after:
         output.info(f"{url}: schema is up to date (revision {after})")
     else:
         output.info(f"{url}: schema upgraded from {before or 'empty'} to revision {after}")
+    if done.get("app_role"):
+        rights = "; ".join(f"{table}: {r}" for table, r in done["app_role"].items())
+        output.info(f"granted {app_role}: {rights}")
 
 
 def _input(path: str) -> IO[bytes] | str:
@@ -67,10 +94,13 @@ def _load(
     keep_recorded_at: bool,
     dry_run: bool,
     verb: str,
+    lock_timeout: float | None = None,
 ) -> None:
     import ledger.service as service
 
-    with service.open(db, tz=tz) as lg, progress_bar(f"reading {path}") as update:
+    with service.open(db, tz=tz, lock_timeout=lock_timeout) as lg, progress_bar(
+        f"reading {path}"
+    ) as update:
         report = lg.import_ndjson(
             _input(path), keep_recorded_at=keep_recorded_at, dry_run=dry_run, progress=update
         )
@@ -94,11 +124,15 @@ def _report(report: dict[str, Any], *, verb: str, unit: str = "lines", extra: st
     )
 
 
-def _import_gdelt(file: str, kind: str, *, db: str | None, dry_run: bool) -> None:
+def _import_gdelt(
+    file: str, kind: str, *, db: str | None, dry_run: bool, lock_timeout: float | None = None
+) -> None:
     """GDELT 2.0 events or mentions; recorded_at is always GDELT's own ingest time."""
     import ledger.service as service
 
-    with service.open(db) as lg, progress_bar(f"reading {file}") as update:
+    with service.open(db, lock_timeout=lock_timeout) as lg, progress_bar(
+        f"reading {file}"
+    ) as update:
         report = lg.import_gdelt(_input(file), kind=kind, dry_run=dry_run, progress=update)
     extra = ""
     if kind == "gdelt-mentions":
@@ -120,10 +154,14 @@ def append(
 
     Example: ledger append events.ndjson
     """
-    _load(file, db=db, tz=tz, keep_recorded_at=False, dry_run=dry_run, verb="appended")
+    _load(
+        file, db=db, tz=tz, keep_recorded_at=False, dry_run=dry_run, verb="appended",
+        lock_timeout=lock_timeout,
+    )
 
 
 def import_(
+    lock_timeout: LockTimeoutOpt = None,
     file: FileArg,
     db: DbOpt = None,
     tz: TzOpt = None,
@@ -155,9 +193,15 @@ def import_(
     """
     if source_format is not SourceFormat.ndjson:
         # GDELT imports always keep GDELT's own times: --keep-recorded-at is implied.
-        _import_gdelt(file, source_format.value, db=db, dry_run=dry_run)
+    lock_timeout: LockTimeoutOpt = None,
+        _import_gdelt(
+            file, source_format.value, db=db, dry_run=dry_run, lock_timeout=lock_timeout
+        )
         return
-    _load(file, db=db, tz=tz, keep_recorded_at=keep_recorded_at, dry_run=dry_run, verb="imported")
+    _load(
+        file, db=db, tz=tz, keep_recorded_at=keep_recorded_at, dry_run=dry_run,
+        verb="imported", lock_timeout=lock_timeout,
+    )
 
 
 def export(
@@ -280,7 +324,7 @@ def info(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
     """
     import ledger.service as service
 
-    with service.open(db) as lg:
+    with service.open(db, lock_timeout=lock_timeout) as lg:
         facts = lg.info()
     if output.write_structured(fmt.value, facts, [facts]):
         return

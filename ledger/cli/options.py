@@ -73,3 +73,14 @@ ExpectVersionOpt = Annotated[
         help="Append only if the claim is at this version (0: a new claim); else a conflict.",
     ),
 ]
+LockTimeoutOpt = Annotated[
+    Optional[float],
+    typer.Option(
+        "--lock-timeout",
+        min=0,
+        help="Seconds to wait for another writer's lock before giving up (default 30; 0: do "
+        "not wait).",
+        envvar="LEDGER_LOCK_TIMEOUT",
+        show_envvar=True,
+    ),
+]

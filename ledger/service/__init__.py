@@ -55,10 +55,16 @@ def open(  # noqa: A001 - `ledger.open` is the documented entry point
     return open_ledger(db, create=create, tz=tz, lock_timeout=lock_timeout)
 
 
-def init(db: str | None = None) -> dict[str, Any]:
-    """Create or upgrade the schema; says from which revision to which."""
-    before, after, url = init_ledger(db)
-    return {"database": url, "from_revision": before, "to_revision": after}
+def init(db: str | None = None, *, app_role: str | None = None) -> dict[str, Any]:
+    """Create or upgrade the schema; says from which revision to which.
+
+    `app_role` (PostgreSQL): grant that role exactly what appending and asking need, and
+    nothing that could change a stored event; `app_role` says what each table got.
+    """
+    from ledger.service.opening import init_with_app_role
+
+    before, after, url, granted = init_with_app_role(db, app_role)
+    return {"database": url, "from_revision": before, "to_revision": after, "app_role": granted}
 
 
 __all__ = [

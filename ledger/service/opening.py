@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ledger.domain.errors import NotFoundError, SchemaError
+from ledger.domain.errors import LedgerError, NotFoundError, SchemaError
 from ledger.service.ledger import Ledger
 from ledger.store.clock import wall_clock
 
@@ -113,17 +113,34 @@ def _refuse_empty_database(engine: Any, db: str | None) -> None:
 
 def init_ledger(db: str | None) -> tuple[str | None, str, str]:
     """Create or upgrade the schema; returns (from revision, to revision, redacted URL)."""
+    before, after, url, _ = init_with_app_role(db, None)
+    return before, after, url
+
+
+def init_with_app_role(
+    db: str | None, app_role: str | None
+) -> tuple[str | None, str, str, dict[str, str] | None]:
+    """`init_ledger`, then (PostgreSQL) grant `app_role` what appending and asking need."""
     from ledger.store.sql.engine import make_engine
     from ledger.store.sql.migrate import upgrade
     from ledger.store.sql.urls import redact, resolve_url
 
     url = resolve_url(db)
+    if app_role is not None and url.get_backend_name() == "sqlite":
+        raise LedgerError(
+            "--app-role is for PostgreSQL: an SQLite ledger is one file, guarded by its mode"
+        )
     engine = make_engine(url)
+    granted = None
     try:
         before, after = upgrade(engine)
+        if app_role is not None:
+            from ledger.store.sql.privileges import grant_app_role
+
+            granted = grant_app_role(engine, app_role)
     finally:
         engine.dispose()
-    return before, after, redact(url)
+    return before, after, redact(url), granted
 
 
 @contextlib.contextmanager

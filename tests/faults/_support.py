@@ -28,7 +28,9 @@ FIGURES_ENV = "LEDGER_FAULTS_FIGURES_FILE"
 
 # The PostgreSQL write lock is the table lock of the ledger's PG_LOCK_TABLE, in EXCLUSIVE mode.
 
-_LEDGER_VARS = ("LEDGER_FAULTS", "LEDGER_DATABASE_URL", "LEDGER_TIMEZONE", "LEDGER_DEBUG")
+_LEDGER_VARS = (
+    "LEDGER_FAULTS", "LEDGER_DATABASE_URL", "LEDGER_TIMEZONE", "LEDGER_DEBUG", "LEDGER_LOCK_TIMEOUT",
+)
 
 
 def ledger_command() -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from ledger.store.sql.sqlite_file import prepare_sqlite_file
 PG_LOCK_TABLE = "ledger_write_lock"
 #: How long a writer waits for the write lock by default (`--lock-timeout`).
 DEFAULT_LOCK_TIMEOUT_S = 30.0
+LOCK_TIMEOUT_ENV = "LEDGER_LOCK_TIMEOUT"
 
 # The ledger's own schema: where the `events` this session sees lives. Resolved once per
 # engine; the lock then names that schema's table, whatever the session's search_path or
@@ -79,14 +81,27 @@ def is_sqlite(engine: Engine | Connection) -> bool:
 def make_engine(url: URL, *, lock_timeout: float | None = None) -> Engine:
     """An engine for one command or store; SQLite files are created 0600 before first use.
 
-    `lock_timeout`: seconds a writer waits for the write lock (None: the default).
+    `lock_timeout`: seconds a writer waits for the write lock (None: $LEDGER_LOCK_TIMEOUT,
+    else the default), so a command without its own --lock-timeout still honours the setting.
     """
-    timeout = DEFAULT_LOCK_TIMEOUT_S if lock_timeout is None else lock_timeout
+    timeout = _env_lock_timeout() if lock_timeout is None else lock_timeout
     if timeout < 0:
         raise LedgerError(f"--lock-timeout {timeout:g} is negative: give a number of seconds")
     engine = _sqlite_engine(url, timeout) if url.get_backend_name() == "sqlite" else _pg_engine(url)
     _write_locks[engine] = _WriteLock(timeout)
     return engine
+
+
+def _env_lock_timeout() -> float:
+    raw = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT_S
+    try:
+        return float(raw)
+    except ValueError:
+        raise LedgerError(
+            f"{LOCK_TIMEOUT_ENV}={raw!r} is not a number of seconds (e.g. 30)"
+        ) from None
 
 
 def _pg_engine(url: URL) -> Engine:
@@ -133,7 +148,8 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         if mode == "WRITE":
-            take_write_lock(conn.engine, conn.connection.driver_connection)
+            wait = conn.get_execution_options().get("ledger_lock_wait")
+            take_write_lock(conn.engine, conn.connection.driver_connection, wait_s=wait)
         else:
             conn.exec_driver_sql(_BEGIN[mode])
 
@@ -141,19 +157,22 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
 
 
 @contextlib.contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction holding the ledger's write lock: one writer at a time, on either engine."""
+def write_transaction(engine: Engine, *, wait_s: float | None = None) -> Iterator[Connection]:
+    """A transaction holding the ledger's write lock: one writer at a time, on either engine.
+
+    `wait_s`: see take_write_lock.
+    """
     with engine.connect() as conn:
         sqlite = is_sqlite(engine)
         if sqlite:  # the begin event below takes the lock in place of BEGIN
-            conn = conn.execution_options(sqlite_begin="WRITE")
+            conn = conn.execution_options(sqlite_begin="WRITE", ledger_lock_wait=wait_s)
         with conn.begin():
             if not sqlite:  # Core began lazily: the driver opens the transaction with the lock
-                take_write_lock(engine, conn.connection.driver_connection)
+                take_write_lock(engine, conn.connection.driver_connection, wait_s=wait_s)
             yield conn
 
 
-def take_write_lock(engine: Engine, dbapi: Any) -> None:
+def take_write_lock(engine: Engine, dbapi: Any, *, wait_s: float | None = None) -> None:
     """Take the ledger's write lock as the first statement of `dbapi`'s transaction.
 
     Why a lock and not a sequence: sequences hand out numbers in start order but commit in
@@ -164,22 +183,31 @@ def take_write_lock(engine: Engine, dbapi: Any) -> None:
     the ledger's `ledger_write_lock` in EXCLUSIVE mode, which no plain SELECT conflicts with
     and which needs UPDATE on that table (granted to writers only), waiting at most
     `lock_timeout`.
+
+    `wait_s`: wait at most this long instead, when shorter (a projection catch-up that would
+    rather answer without writing than wait behind a long import).
     """
     lock = _write_locks.setdefault(engine, _WriteLock(DEFAULT_LOCK_TIMEOUT_S))
+    shorter = wait_s is not None and wait_s < lock.timeout_s
     cur = dbapi.cursor()
     try:
         if is_sqlite(engine):
+            if shorter:
+                cur.execute(f"PRAGMA busy_timeout = {round(wait_s * 1000)}")  # type: ignore[operator]
             try:
                 cur.execute("BEGIN IMMEDIATE")
             except engine.dialect.loaded_dbapi.OperationalError as exc:
                 raise _sqlite_refusal(exc, lock) from None
+            finally:
+                if shorter:
+                    cur.execute(f"PRAGMA busy_timeout = {round(lock.timeout_s * 1000)}")
             return
         if lock.statement is None:
             _resolve_lock_table(cur, lock)
-        assert lock.statement is not None
+        assert lock.statement is not None and lock.table is not None
         try:
             # Two statements, one round trip (no parameters: psycopg sends them as one query).
-            cur.execute(lock.statement)
+            cur.execute(_lock_statement(lock.table, wait_s) if shorter else lock.statement)
         except engine.dialect.loaded_dbapi.Error as exc:
             refusal = _pg_refusal(engine, exc, lock)
             if refusal is None:
@@ -197,11 +225,15 @@ def _resolve_lock_table(cur: Any, lock: _WriteLock) -> None:
     if row is None:
         raise SchemaError("this database holds no ledger (no events table): run `ledger init`")
     lock.table = f"{_quote(row[0])}.{PG_LOCK_TABLE}"
-    milliseconds = max(1, round(lock.timeout_s * 1000)) if lock.timeout_s > 0 else 0
-    lock.statement = (
+    lock.statement = _lock_statement(lock.table, lock.timeout_s)
+
+
+def _lock_statement(table: str, timeout_s: float | None) -> str:
+    milliseconds = max(1, round(timeout_s * 1000)) if timeout_s else 0
+    return (
         # 0 would mean "wait forever" to PostgreSQL; --lock-timeout 0 means "do not wait".
         f"SET LOCAL lock_timeout = {milliseconds}; "
-        f"LOCK TABLE {lock.table} IN EXCLUSIVE MODE{'' if milliseconds else ' NOWAIT'}"
+        f"LOCK TABLE {table} IN EXCLUSIVE MODE{'' if milliseconds else ' NOWAIT'}"
     )
 
 
