@@ -149,6 +149,7 @@ def append(
     db: DbOpt = None,
     tz: TzOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only.")] = False,
+    lock_timeout: LockTimeoutOpt = None,
 ) -> None:
     """Append NDJSON events as given, all or nothing.
 
@@ -161,7 +162,6 @@ def append(
 
 
 def import_(
-    lock_timeout: LockTimeoutOpt = None,
     file: FileArg,
     db: DbOpt = None,
     tz: TzOpt = None,
@@ -184,6 +184,7 @@ def import_(
             "always DATEADDED), gdelt-mentions.",
         ),
     ] = SourceFormat.ndjson,
+    lock_timeout: LockTimeoutOpt = None,
 ) -> None:
     """Import NDJSON (or an export) atomically and idempotently: re-importing adds nothing.
 
@@ -193,7 +194,6 @@ def import_(
     """
     if source_format is not SourceFormat.ndjson:
         # GDELT imports always keep GDELT's own times: --keep-recorded-at is implied.
-    lock_timeout: LockTimeoutOpt = None,
         _import_gdelt(
             file, source_format.value, db=db, dry_run=dry_run, lock_timeout=lock_timeout
         )
@@ -304,14 +304,14 @@ def log(
     log_rows(events, fmt)
 
 
-def seed(db: DbOpt = None) -> None:
+def seed(db: DbOpt = None, lock_timeout: LockTimeoutOpt = None) -> None:
     """Load the events bundled in seeds/ (the Wagner air-defense article); idempotent.
 
     Example: ledger seed && ledger claim show wagner-pantsir-s1-to-hezbollah --as-of 2023-11-10
     """
     import ledger.service as service
 
-    with service.open(db) as lg:
+    with service.open(db, lock_timeout=lock_timeout) as lg:
         reports = lg.seed()
     for report in reports:
         output.info(f"seed {report['file']}: {report['added']} added, {report['skipped']} skipped")
@@ -324,7 +324,7 @@ def info(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
     """
     import ledger.service as service
 
-    with service.open(db, lock_timeout=lock_timeout) as lg:
+    with service.open(db) as lg:
         facts = lg.info()
     if output.write_structured(fmt.value, facts, [facts]):
         return
