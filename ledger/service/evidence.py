@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 CHUNK = 1 << 20
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
-_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[\w.+-]+( *;[ -~]*)?")
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[\w.+-]+( *;[ -~]*)?", re.ASCII)
 
 Source = str | os.PathLike[str] | bytes | IO[bytes]
 
@@ -206,17 +206,6 @@ def verify_evidence(ledger: Ledger) -> tuple[int, list[dict[str, Any]]]:
             })
     breaks.sort(key=lambda b: (b["position"] is None, b["position"] or 0))
     return len(infos), breaks
-
-
-def named_in(events: Iterable[Any]) -> Iterator[str]:
-    """The digests a sequence of event envelopes (dicts) names, in order."""
-    from ledger.domain.evidence import archives_named
-
-    for event in events:
-        data = event.get("data") if isinstance(event, dict) else None
-        if isinstance(data, dict):
-            for _, digest in archives_named(data):
-                yield digest
 
 
 def with_archive(data: dict[str, Any], archive: Source) -> tuple[dict[str, Any], EvidenceCopy]:
