@@ -34,6 +34,7 @@ _pictures: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[str, int, str], str]
     weakref.WeakKeyDictionary()
 )
 _pictures_lock = threading.Lock()
+_drawing_lock = threading.Lock()
 
 
 def _picture(ledger: Ledger, claim: str, basis: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +46,9 @@ def _picture(ledger: Ledger, claim: str, basis: dict[str, Any]) -> dict[str, Any
             return {"value": kept[key]}
 
     def draw() -> str:
-        drawn = ledger.timeline_picture(claim, known_at=f"@{key[1]}", fmt="svg")
+        # One drawing at a time: the picture sets matplotlib's process-wide rc parameters.
+        with _drawing_lock:
+            drawn = ledger.timeline_picture(claim, known_at=f"@{key[1]}", fmt="svg")
         return drawn.decode("utf-8") if isinstance(drawn, bytes) else str(drawn)
 
     found = _optional(draw)
