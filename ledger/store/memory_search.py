@@ -40,7 +40,7 @@ def _matches(term: Term, stems: Sequence[str]) -> set[int]:
     for i in range(len(stems) - n + 1):
         head_ok = all(stems[i + k] == wanted[k] for k in range(n - 1))
         last = stems[i + n - 1]
-        last_ok = last.startswith(term.words[-1]) if term.prefix else last == wanted[-1]
+        last_ok = last.startswith(wanted[-1]) if term.prefix else last == wanted[-1]
         if head_ok and last_ok:
             found.update(range(i, i + n))
     return found

@@ -38,6 +38,9 @@ TEXT_FIELDS = (
 )
 ARRAY_FIELDS = ("aliases",)
 SOURCE_FIELD = "source"  # indexed: the source's name
+#: The number each field is stored as; append new fields at the end (stored rows keep theirs).
+FIELD_NAMES = TEXT_FIELDS + ARRAY_FIELDS + (SOURCE_FIELD,)
+FIELD_CODES = {name: code for code, name in enumerate(FIELD_NAMES)}
 
 #: Event types whose rows are not subject to as_of (they happen when recorded).
 ACTOR_TYPES = frozenset({"ActorRegistered", "ActorAliased", "ActorUnaliased"})
@@ -59,6 +62,7 @@ class Row:
     occurred_from: int | None
     occurred_to: int | None
     text: str
+    moved: bool = False  # a correction moved the event: the interval differs from the stored one
 
     @property
     def position(self) -> int:
@@ -98,6 +102,7 @@ class _Current:
     type: str
     data: dict[str, Any]
     occurred: Interval | None
+    stored: Interval | None
     open: dict[Key, int] = field(default_factory=dict)  # key -> index in the rows list
     seq: int = 0
 
@@ -110,7 +115,8 @@ def claim_rows(events: Iterable[Any]) -> list[Row]:
     def open_row(cur: _Current, key: Key, text: str, source: int, at: int) -> None:
         start, end = (None, None) if cur.occurred is None else (cur.occurred.start, cur.occurred.end)
         rows.append(
-            Row((cur.position << SEQ_BITS) | cur.seq, source, key[0], key[1], at, None, start, end, text)
+            Row((cur.position << SEQ_BITS) | cur.seq, source, key[0], key[1], at, None, start, end,
+                text, cur.occurred != cur.stored)
         )
         cur.seq += 1
         cur.open[key] = len(rows) - 1
@@ -122,7 +128,7 @@ def claim_rows(events: Iterable[Any]) -> list[Row]:
     for e in sorted(events, key=lambda x: x.position):
         timeless = e.type in TIMELESS_TYPES
         occurred = None if timeless else Interval(e.occurred_from, e.occurred_to)
-        cur = _Current(e.position, e.type, dict(e.data), occurred)
+        cur = _Current(e.position, e.type, dict(e.data), occurred, occurred)
         for key, text in texts_of(e.type, e.data).items():
             open_row(cur, key, text, e.position, e.position)
         if e.type not in ERRATA_TYPES:

@@ -24,14 +24,6 @@ depends_on = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-# The text of a row: in the event itself, or in the `changes` of the correction that gave it.
-_SQLITE_CONTENT = """CREATE VIEW search_content AS
-SELECT r.id AS id, json_extract(e.data,
-    (CASE WHEN r.source = (r.id >> 20) THEN '$.' ELSE '$.changes.' END) ||
-    (CASE r.field WHEN 'source' THEN 'source.name'
-                  WHEN 'aliases' THEN 'aliases[' || r.item || ']'
-                  ELSE r.field END)) AS text
-FROM search_rows r JOIN events e ON e.position = r.source"""
 # porter: `denied` finds `denies`; remove_diacritics 2: `Shoigu` finds `Shoïgu`.
 _SQLITE_FTS = """CREATE VIRTUAL TABLE search_fts USING fts5(text, content='search_content',
     content_rowid='id', tokenize='porter unicode61 remove_diacritics 2')"""
@@ -44,24 +36,27 @@ def upgrade() -> None:
         "search_rows",
         # position << 20 | the row's sequence number within its event
         sa.Column("id", _ID, autoincrement=False, nullable=False),
-        sa.Column("source", sa.BigInteger(), nullable=False),
-        sa.Column("field", sa.String(32), nullable=False),
+        # NULL: the row's own event (its position, its stored interval), as for most rows
+        sa.Column("source", sa.BigInteger(), nullable=True),
+        sa.Column("field", sa.SmallInteger(), nullable=False),
         sa.Column("item", sa.Integer(), nullable=True),
-        sa.Column("valid_from", sa.BigInteger(), nullable=False),
+        sa.Column("valid_from", sa.BigInteger(), nullable=True),
         sa.Column("valid_to", sa.BigInteger(), nullable=True),
         sa.Column("occurred_from", sa.BigInteger(), nullable=True),
         sa.Column("occurred_to", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_search_rows"),
     )
+    from ledger.store.sql.search import SQLITE_CONTENT_VIEW, rebuild_index
+
     if sqlite:
-        op.execute(_SQLITE_CONTENT)
+        # The text of a row: in the event itself, or in the `changes` of the correction that
+        # gave it; read back out of `events` so it is stored once.
+        op.execute(SQLITE_CONTENT_VIEW)
         op.execute(_SQLITE_FTS)
     else:
         op.execute("ALTER TABLE search_rows ADD COLUMN tsv tsvector NOT NULL")
         op.execute("CREATE INDEX ix_search_rows_tsv ON search_rows USING gin (tsv)")
     # Index the log already stored (a no-op on a new ledger).
-    from ledger.store.sql.search import rebuild_index
-
     rebuild_index(bind.connection.driver_connection, bind.dialect.name)
 
 

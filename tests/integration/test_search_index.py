@@ -14,6 +14,7 @@ from ledger.service import open_ledger
 from ledger.service.ledger import Ledger
 from ledger.store.memory import MemoryStore
 from ledger.store.sql.migrate import downgrade, upgrade
+from ledger.store.sql.search import stored_columns
 from ledger.store.sql.urls import resolve_url
 from tests.faults._support import assert_ok, clean_env, cli_in_process, run_ledger
 
@@ -81,10 +82,7 @@ def test_one_batch_and_the_memory_store_give_the_same_rows(db_url: str) -> None:
     memory = Ledger(store=MemoryStore())
     memory.import_ndjson(NDJSON.encode())
     index = memory.store.search_index._rows  # type: ignore[attr-defined]
-    expected = [
-        (r.id, r.source, r.field, r.item, r.valid_from, r.valid_to, r.occurred_from, r.occurred_to)
-        for r in sorted(index.values(), key=lambda r: r.id)
-    ]
+    expected = [stored_columns(r) for r in sorted(index.values(), key=lambda r: r.id)]
     assert _rows(db_url) == expected
 
 

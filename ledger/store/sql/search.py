@@ -15,7 +15,20 @@ from typing import Any, NamedTuple
 import orjson
 
 from ledger.domain.errors import InvalidInput
-from ledger.store.search_index import SEQ_BITS, Plan, Query, Row, claim_rows, plan_index, tokens
+from ledger.store.search_index import (
+    ARRAY_FIELDS,
+    FIELD_CODES,
+    FIELD_NAMES,
+    SEQ_BITS,
+    SOURCE_FIELD,
+    TIMELESS_TYPES,
+    Plan,
+    Query,
+    Row,
+    claim_rows,
+    plan_index,
+    tokens,
+)
 
 # PostgreSQL keeps the folded words (what to_tsvector sees) so both engines split text alike.
 _PG_INSERT = (
@@ -78,17 +91,63 @@ def _apply(cur: Any, dialect: str, plan: Plan) -> None:
     for i in range(0, len(plan.inserts), _CHUNK):
         chunk = plan.inserts[i : i + _CHUNK]
         if dialect == "sqlite":
-            cur.executemany(_SQLITE_INSERT, [_columns(r) for r in chunk])
+            cur.executemany(_SQLITE_INSERT, [stored_columns(r) for r in chunk])
             cur.executemany(_SQLITE_FTS_INSERT, [(r.id, r.text) for r in chunk])
         else:
-            cur.executemany(_PG_INSERT, [(*_columns(r), " ".join(tokens(r.text))) for r in chunk])
+            cur.executemany(
+                _PG_INSERT, [(*stored_columns(r), " ".join(tokens(r.text))) for r in chunk]
+            )
     if plan.closes:
         cur.executemany(_CLOSE[dialect], [(valid_to, id_) for id_, valid_to in plan.closes])
 
 
-def _columns(r: Row) -> tuple[Any, ...]:
-    return (r.id, r.source, r.field, r.item, r.valid_from, r.valid_to, r.occurred_from,
-            r.occurred_to)
+def stored_columns(r: Row) -> tuple[Any, ...]:
+    """A row as stored: what equals the event's own value (its position as the text's source
+    and start of validity, its stored interval) is NULL, which most rows are and costs nothing.
+    """
+    position = r.id >> SEQ_BITS
+    return (
+        r.id, None if r.source == position else r.source, FIELD_CODES[r.field], r.item,
+        None if r.valid_from == position else r.valid_from, r.valid_to,
+        r.occurred_from if r.moved else None, r.occurred_to if r.moved else None,
+    )
+
+
+def _path_sqlite() -> str:
+    """The JSON path of a row's text in the event that holds it (SQLite)."""
+    names = []
+    for code, name in enumerate(FIELD_NAMES):
+        if name in ARRAY_FIELDS:
+            names.append(f"WHEN {code} THEN '{name}[' || r.item || ']'")
+        elif name == SOURCE_FIELD:
+            names.append(f"WHEN {code} THEN '{name}.name'")
+        else:
+            names.append(f"WHEN {code} THEN '{name}'")
+    return ("(CASE WHEN r.source IS NULL THEN '$.' ELSE '$.changes.' END) || "
+            "(CASE r.field " + " ".join(names) + " END)")
+
+
+def _path_pg() -> str:
+    """The same path as a text[] for `#>>` (PostgreSQL)."""
+    names = []
+    for code, name in enumerate(FIELD_NAMES):
+        if name in ARRAY_FIELDS:
+            names.append(f"WHEN {code} THEN ARRAY['{name}', r.item::text]")
+        elif name == SOURCE_FIELD:
+            names.append(f"WHEN {code} THEN ARRAY['{name}', 'name']")
+        else:
+            names.append(f"WHEN {code} THEN ARRAY['{name}']")
+    return ("(CASE WHEN r.source IS NULL THEN ARRAY[]::text[] ELSE ARRAY['changes'] END) || "
+            "(CASE r.field " + " ".join(names) + " END)")
+
+
+_TEXT_SOURCE = f"coalesce(r.source, r.id >> {SEQ_BITS})"
+#: The view FTS5 reads each row's text from (the migration creates it).
+SQLITE_CONTENT_VIEW = (
+    f"CREATE VIEW search_content AS SELECT r.id AS id, json_extract(e.data, {_path_sqlite()}) "
+    f"AS text FROM search_rows r JOIN events e ON e.position = {_TEXT_SOURCE}"
+)
+_TIMELESS = "(" + ", ".join(f"'{t}'" for t in sorted(TIMELESS_TYPES)) + ")"
 
 
 def rebuild_index(dbapi: Any, dialect: str) -> int:
@@ -161,9 +220,10 @@ def _tsquery(query: Query, params: dict[str, Any]) -> str:
                 params[f"w{n}"] = " ".join(words)
                 pieces.append(f"phraseto_tsquery('english', %(w{n})s)")
             if t.prefix:
-                # The stored words are stems: a prefix matches their beginning, unstemmed.
+                # Stemmed like a word, as FTS5 does with a prefix, then matched against the
+                # beginning of the stored stems.
                 params[f"p{n}"] = t.words[-1] + ":*"
-                pieces.append(f"to_tsquery('simple', %(p{n})s)")
+                pieces.append(f"to_tsquery('english', %(p{n})s)")
             parts.append("(" + " <-> ".join(pieces) + ")")
         alternatives.append("(" + " && ".join(parts) + ")")
     return "(" + " || ".join(alternatives) + ")"
@@ -187,7 +247,8 @@ def search_index(
     sqlite = dialect == "sqlite"
     mark = (lambda name: "?") if sqlite else (lambda name: f"%({name})s")
     params: dict[str, Any] = {}
-    where = [f"r.valid_from <= {mark('p')}", f"(r.valid_to IS NULL OR r.valid_to > {mark('p')})"]
+    where = [f"coalesce(r.valid_from, r.id >> {SEQ_BITS}) <= {mark('p')}",
+             f"(r.valid_to IS NULL OR r.valid_to > {mark('p')})"]
     order: list[Any] = []
     if sqlite:
         match = _fts5(query)
@@ -201,13 +262,16 @@ def search_index(
         where.insert(0, f"r.tsv @@ {tsq}")
     order += [position, position]
     params["p"] = position
-    if claim_id is not None or type is not None:
+    if claim_id is not None or type is not None or as_of is not None:
         head += f"JOIN events e ON e.position = (r.id >> {SEQ_BITS}) "
     if as_of is not None:
-        where.append(f"(r.occurred_from IS NULL OR r.occurred_from < {mark('e')})")
+        # Errata and actor events are never cut by as_of; a moved row has its own interval.
+        where.append(f"(e.type IN {_TIMELESS} OR "
+                     f"coalesce(r.occurred_from, e.occurred_from) < {mark('e')})")
         order.append(as_of)
         if certain:
-            where.append(f"(r.occurred_to IS NULL OR r.occurred_to <= {mark('e')})")
+            where.append(f"(e.type IN {_TIMELESS} OR "
+                         f"coalesce(r.occurred_to, e.occurred_to) <= {mark('e')})")
             order.append(as_of)
         params["e"] = as_of
     if claim_id is not None:
@@ -257,18 +321,13 @@ _SQLITE_SNIPPETS = (
     "SELECT rowid, snippet(search_fts, 0, '[', ']', '…', 24) FROM search_fts "
     "WHERE search_fts MATCH ? AND rowid IN (SELECT value FROM json_each(?))"
 )
-_PG_PATH = (
-    "(CASE WHEN r.source = (r.id >> {bits}) THEN ARRAY[]::text[] ELSE ARRAY['changes'] END) || "
-    "(CASE r.field WHEN 'source' THEN ARRAY['source', 'name'] "
-    "WHEN 'aliases' THEN ARRAY['aliases', r.item::text] ELSE ARRAY[r.field] END)"
-).format(bits=SEQ_BITS)
 _PG_DETAILS = (
     "SELECT r.id, e.event_id, e.claim_id, e.type, r.field, "
     "ts_headline('english', s.data #>> ({path}), {{q}}, "
-    "'StartSel=[, StopSel=], MinWords=12, MaxWords=30') "
+    "'StartSel=[, StopSel=], MinWords=20, MaxWords=40') "
     "FROM search_rows r JOIN events e ON e.position = (r.id >> {bits}) "
-    "JOIN events s ON s.position = r.source WHERE r.id = ANY(%(ids)s)"
-).format(path=_PG_PATH, bits=SEQ_BITS)
+    "JOIN events s ON s.position = {source} WHERE r.id = ANY(%(ids)s)"
+).format(path=_path_pg(), bits=SEQ_BITS, source=_TEXT_SOURCE)
 
 
 def _details(cur: Any, dialect: str, query: Query, ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -290,7 +349,7 @@ def _details(cur: Any, dialect: str, query: Query, ids: list[int]) -> dict[int, 
             "event_id": rows[i][0],
             "position": i >> SEQ_BITS,
             "type": rows[i][2],
-            "field": rows[i][3],
+            "field": FIELD_NAMES[rows[i][3]],
             "snippet": snippets.get(i),
         }
         for i in ids
