@@ -76,7 +76,8 @@ def draw(model: dict[str, Any], answer: dict[str, Any], basis_text: str, fmt: st
         [f"@{r['position']}  {describe_instant(r['recorded_at'])[:19].replace('T', ' ')}"
          for r in rows], fontsize=7,
     )
-    ax.set_ylabel("ledger time: the claim as known\nafter each position (recorded, UTC)", fontsize=8)
+    ax.set_ylabel("ledger time: the claim as known\nafter each position (recorded, UTC)",
+                  fontsize=8)
     ax.set_xlabel("world time (occurred, UTC)")
     locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)

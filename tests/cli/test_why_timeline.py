@@ -1,4 +1,4 @@
-"""`ledger why` and `ledger timeline` through the CLI, on the seed and a corrected story, on both engines."""
+"""`ledger why` and `ledger timeline` through the CLI on both engines: seed, corrected story."""
 
 from __future__ import annotations
 
@@ -40,12 +40,13 @@ def seeded(db_url: str) -> str:
 
 
 STORY = [
-    {"event_id": "00000000-0000-4000-8000-000000000001", "type": "ClaimMade", "claim_id": "bridge",
-     "occurred_at": "2023-11-05", "data": {"claimant": "Reuters", "statement": "The bridge fell"}},
+    {"event_id": "00000000-0000-4000-8000-000000000001", "type": "ClaimMade",
+     "claim_id": "bridge", "occurred_at": "2023-11-05",
+     "data": {"claimant": "Reuters", "statement": "The bridge fell"}},
     {"event_id": "00000000-0000-4000-8000-000000000002", "type": "ClaimCorroborated",
      "claim_id": "bridge", "occurred_at": "2023-11-07", "data": {"corroborator": "AP"}},
-    {"event_id": "00000000-0000-4000-8000-000000000003", "type": "ClaimDenied", "claim_id": "bridge",
-     "occurred_at": "2023-11", "data": {"denier": "Ministry of Defence"}},
+    {"event_id": "00000000-0000-4000-8000-000000000003", "type": "ClaimDenied",
+     "claim_id": "bridge", "occurred_at": "2023-11", "data": {"denier": "Ministry of Defence"}},
     {"event_id": "00000000-0000-4000-8000-000000000004", "type": "RecordCorrected",
      "data": {"target_event_id": "00000000-0000-4000-8000-000000000003",
               "changes": {"occurred_at": "2023-11-20"}, "reason": "it was on the 20th"}},

@@ -1,4 +1,4 @@
-"""`why` on small stories: which events it names, the origins it shows, the sentence it leads with."""
+"""`why` on small stories: the events it names, the origins it shows, the sentence it leads with."""
 
 from __future__ import annotations
 
