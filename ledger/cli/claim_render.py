@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.cli import output
-from ledger.cli.options import Format
-from ledger.service import LedgerError
+from ledger.cli.options import Format, RecordFormat
 from ledger.service.vocabulary import describe_interval, parse_instant
 
 _SECTIONS = (
@@ -50,16 +49,38 @@ def _detail(key: str, item: dict[str, Any]) -> str:
     return str(item.get("statement") or "")
 
 
-def _source(item: dict[str, Any]) -> str | None:
+def _source(item: dict[str, Any], archives: dict[str, Any] | None = None) -> str | None:
     src = item.get("source")
-    return src.get("name") if isinstance(src, dict) else None
+    if not isinstance(src, dict):
+        return None
+    name = src.get("name")
+    digest = src.get("archive")
+    if not isinstance(digest, str):
+        return name
+    return f"{name} {archived(digest, (archives or {}).get(digest))}"
 
 
-def render_claim(answer: dict[str, Any], fmt: Format) -> None:
+def archived(digest: str, facts: dict[str, Any] | None) -> str:
+    """`[archived 3f2a9c1e… 12.3 kB text/html]`: a source's copy, as a table shows it."""
+    if facts is None:
+        return f"[archived {digest[:12]}… MISSING: run ledger verify]"
+    return f"[archived {digest[:12]}… {_size(facts['size'])} {facts['media_type']}]"
+
+
+def _size(size: int) -> str:
+    if size < 1000:
+        return f"{size} B"
+    value, unit = size / 1000, "kB"
+    for bigger in ("MB", "GB"):
+        if value < 1000:
+            break
+        value, unit = value / 1000, bigger
+    return f"{value:.1f} {unit}"
+
+
+def render_claim(answer: dict[str, Any], fmt: Format | RecordFormat) -> None:
     if output.write_structured(fmt.value, answer, [answer]):
         return
-    if fmt is Format.csv:
-        raise LedgerError("csv is for flat data; use --format json for one claim")
     basis = answer["basis"]
     output.write_table(
         ("field", "value"),
@@ -73,15 +94,41 @@ def render_claim(answer: dict[str, Any], fmt: Format) -> None:
         ],
         title=None,
     )
+    corrected = getattr(answer, "corrections", None) or {}
     for key, title in _SECTIONS:
         items = answer[key]
         if not items:
             continue
         output.write_table(
             ("actor", "when", "detail", "quote", "source"),
-            ((i.get("actor"), _when(i), _detail(key, i), i.get("quote"), _source(i)) for i in items),
+            (
+                (i.get("actor"), _when(i), _marked(_detail(key, i), corrected.get(i["event_id"])),
+                 i.get("quote"), _source(i, getattr(answer, "archives", None)))
+                for i in items
+            ),
             title=title,
         )
+    linked_from = answer.get("linked_from") or []
+    if linked_from:
+        output.write_table(
+            ("claim", "relation", "its status"),
+            ((link["claim_id"], link["relation"], link["status"]) for link in linked_from),
+            title="Linked from",
+        )
+
+
+def _marked(detail: str, fields: list[dict[str, Any]] | None) -> str:
+    """The detail, then each corrected field with the value it had before (`claimant was
+    Kirby, corrected at #5`): the table shows the corrected event, JSON the same."""
+    if not fields:
+        return detail
+    notes = []
+    for f in fields:
+        old = f["old"]
+        name = "date" if f["field"] == "occurred_at" else f["field"]
+        shown = _interval(old) if f["field"] == "occurred_at" else _value(old)
+        notes.append(f"[{name} was {shown}, corrected at #{f['position']}]")
+    return " ".join([detail, *notes]).strip()
 
 
 def _resolution(resolution: dict[str, Any] | None) -> str | None:
@@ -110,6 +157,16 @@ def _names(items: list[dict[str, Any]]) -> str:
     return "; ".join(str(i.get("actor")) for i in items)
 
 
+def _origin_count(answer: dict[str, Any]) -> int:
+    """Independent origins among the assertions and corroborations: "disputed" with five
+    of them reads differently from "disputed" with one."""
+    import unicodedata
+
+    items = answer["claimants"] + answer["corroborations"]
+    origins = (str(i.get("origin") or i.get("actor")) for i in items)
+    return len({unicodedata.normalize("NFC", o).casefold() for o in origins})
+
+
 def render_list(answers: Any, fmt: Format) -> None:
     if output.write_structured(fmt.value, answers, answers):
         return
@@ -125,13 +182,14 @@ def render_list(answers: Any, fmt: Format) -> None:
         )
         return
     output.write_table(
-        ("claim", "status", "claimants", "denied by", "events"),
+        ("claim", "status", "claimants", "denied by", "origins", "denials", "events"),
         (
             (a["claim_id"], a["status"] + ("*" if a["tentative"] else ""),
-             _names(a["claimants"]), _names(a["denials"]), a["event_count"])
+             _names(a["claimants"]), _names(a["denials"]), _origin_count(a),
+             len(a["denials"]), a["event_count"])
             for a in answers
         ),
-        title=f"{len(answers)} claims ({answers.basis.describe()})",
+        title=f"{output.plural(len(answers), 'claim')} ({answers.basis.describe()})",
     )
     if any(a["tentative"] for a in answers):
         output.info("* tentative: rests on an event that may not have happened by --as-of")
@@ -151,19 +209,29 @@ def render_history(rows: list[dict[str, Any]], fmt: Format) -> None:
             ),
         )
         return
+    marks = correction_marks(rows)
     output.write_table(
         ("pos", "v", "type", "occurred", "recorded", "what"),
         (
             (r["position"], r["version"], r["type"],
              "-" if r["erratum"] else describe_interval(parse_instant(r["occurred_from"]),
                                                         parse_instant(r["occurred_to"])),
-             r["recorded_at"].replace(".000000Z", "Z"), _what(r))
+             r["recorded_at"].replace(".000000Z", "Z"),
+             _what(r, marks) + _archive_note(r, getattr(rows, "archives", None)))
             for r in rows
         ),
     )
 
 
-def _what(row: dict[str, Any]) -> str:
+def _archive_note(row: dict[str, Any], archives: dict[str, Any] | None) -> str:
+    source = row["data"].get("source") if isinstance(row.get("data"), dict) else None
+    digest = source.get("archive") if isinstance(source, dict) else None
+    if not isinstance(digest, str):
+        return ""
+    return " " + archived(digest, (archives or {}).get(digest))
+
+
+def _what(row: dict[str, Any], marks: dict[str, list[str]] | None = None) -> str:
     erratum = row["erratum"]
     data = row["data"]
     if erratum is None:
@@ -171,18 +239,58 @@ def _what(row: dict[str, Any]) -> str:
                                         "resolver", "threatened_by", "imposed_by") if k in data),
                       None)
         text = data.get("statement") or data.get("quote") or data.get("relation") or ""
-        return f"{actor}: {text}" if actor else str(text)
-    target = str(erratum.get("target_event_id"))[:8]
+        said = (f"{actor}: {text}" if actor else str(text)).strip()
+        notes = (marks or {}).get(row["event_id"], [])
+        return " ".join([said, *(f"[{note}]" for note in notes)]).strip()
+    target = _target(erratum)
     if not erratum.get("applied"):
-        return f"erratum on {target}… (not applied)"
+        return f"erratum on {target} (not applied)"
     if erratum["action"] == "voided":
-        return f"voids {target}…: {erratum.get('reason')}"
-    changed = ", ".join(sorted(erratum.get("changes") or {}))
+        return f"voids {target}: {erratum.get('reason')}"
+    changes = "; ".join(f"{name} {old} -> {new}" for name, old, new in _changed(erratum))
+    return f"corrects {target}: {changes} ({erratum.get('reason')})"
+
+
+def _target(erratum: dict[str, Any]) -> str:
+    position = erratum.get("target_position")
+    return f"#{position}" if position is not None else str(erratum.get("target_event_id"))
+
+
+def _changed(erratum: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(field, old value, new value) of each field a correction changed, dates as people read."""
+    out = []
     before, after = erratum.get("occurred_before"), erratum.get("occurred_after")
-    moved = ""
     if before and after and before != after:
-        moved = (
-            f"; moved {describe_interval(parse_instant(before['occurred_from']), parse_instant(before['occurred_to']))}"
-            f" -> {describe_interval(parse_instant(after['occurred_from']), parse_instant(after['occurred_to']))}"
-        )
-    return f"corrects {target}… ({changed}): {erratum.get('reason')}{moved}"
+        out.append(("date", _interval(before), _interval(after)))
+    old, new = erratum.get("data_before") or {}, erratum.get("data_after") or {}
+    for name in sorted(erratum.get("changes") or {}):
+        if name != "occurred_at":
+            out.append((name, _value(old.get(name)), _value(new.get(name))))
+    return out
+
+
+def _interval(value: dict[str, str]) -> str:
+    return describe_interval(
+        parse_instant(value["occurred_from"]), parse_instant(value["occurred_to"])
+    )
+
+
+def _value(value: Any) -> str:
+    return "(none)" if value is None else output.cell(value)
+
+
+def correction_marks(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """For each corrected or voided event id, what its row (which shows the event as first
+    recorded) should say: which erratum changed which field to what (`claimant -> Biden at #5`)."""
+    marks: dict[str, list[str]] = {}
+    for row in rows:
+        erratum = row["erratum"]
+        if not erratum or not erratum.get("applied"):
+            continue
+        target = str(erratum["target_event_id"])
+        if erratum["action"] == "voided":
+            marks.setdefault(target, []).append(f"voided at #{row['position']}")
+            continue
+        for name, _old, new in _changed(erratum):
+            marks.setdefault(target, []).append(f"{name} -> {new} at #{row['position']}")
+    return marks

@@ -8,15 +8,22 @@ import typer
 
 from ledger.service import vocabulary
 from ledger.cli.appending import (
+    AttributedToOpt,
     ClaimArg,
+    NewClaimOpt,
     OccurredOpt,
+    OnRecordOpt,
+    QuoteFileOpt,
     QuoteOpt,
     RecordedByOpt,
+    SourceArchiveOpt,
     SourceOpt,
     SourcePublishedOpt,
     SourceUrlOpt,
     append_one,
+    StatementFileOpt,
     source,
+    text_of,
 )
 from ledger.cli.options import (
     AsOfOpt,
@@ -27,6 +34,8 @@ from ledger.cli.options import (
     Format,
     FormatOpt,
     KnownAtOpt,
+    RecordFormat,
+    RecordFormatOpt,
     TzOpt,
 )
 
@@ -46,8 +55,11 @@ Status = choices("Status", vocabulary.STATUSES)
 def make(
     claim: ClaimArg,
     claimant: Annotated[str, typer.Option(help="Who asserted it, e.g. 'Wall Street Journal'.")],
-    statement: Annotated[str, typer.Option(help="The proposition, in one sentence.")],
     occurred_at: OccurredOpt,
+    statement: Annotated[
+        Optional[str], typer.Option(help="The proposition, in one sentence (required, or a file).")
+    ] = None,
+    statement_file: StatementFileOpt = None,
     attributed_to: Annotated[
         Optional[str],
         typer.Option(help="On whose authority, e.g. 'unidentified US officials' (off the record)."),
@@ -68,9 +80,11 @@ def make(
     ] = None,
     tag: Annotated[Optional[list[str]], typer.Option(help="A tag; repeat for more.")] = None,
     quote: QuoteOpt = None,
+    quote_file: QuoteFileOpt = None,
     source_name: SourceOpt = None,
     source_url: SourceUrlOpt = None,
     source_published_at: SourcePublishedOpt = None,
+    source_archive: SourceArchiveOpt = None,
     expect_version: ExpectVersionOpt = None,
     recorded_by: RecordedByOpt = None,
     db: DbOpt = None,
@@ -88,10 +102,11 @@ def make(
         db=db, tz=tz, type_="ClaimMade", claim_id=claim, occurred_at=occurred_at,
         expect_version=expect_version, recorded_by=recorded_by,
         data={
-            "claimant": claimant, "statement": statement, "attributed_to": attributed_to,
-            "on_record": on_record, "origin": origin,
-            "modality": modality.value if modality else None, "quote": quote,
-            "source": source(source_name, source_url, source_published_at),
+            "claimant": claimant, "statement": text_of(statement, statement_file, "statement"),
+            "attributed_to": attributed_to, "on_record": on_record, "origin": origin,
+            "modality": modality.value if modality else None,
+            "quote": text_of(quote, quote_file, "quote"),
+            "source": source(source_name, source_url, source_published_at, source_archive),
             "proposition": proposition or None, "tags": tag or None,
         },
     )
@@ -103,15 +118,21 @@ def deny(
     denier: Annotated[str, typer.Option(help="Who denied it, e.g. 'Dmitry Peskov (Kremlin)'.")],
     occurred_at: OccurredOpt,
     statement: Annotated[Optional[str], typer.Option(help="The denial in one sentence.")] = None,
+    statement_file: StatementFileOpt = None,
     responds_to: Annotated[
         Optional[str], typer.Option(help="The event id of the assertion it answers.")
     ] = None,
+    attributed_to: AttributedToOpt = None,
+    on_record: OnRecordOpt = None,
     quote: QuoteOpt = None,
+    quote_file: QuoteFileOpt = None,
     source_name: SourceOpt = None,
     source_url: SourceUrlOpt = None,
     source_published_at: SourcePublishedOpt = None,
+    source_archive: SourceArchiveOpt = None,
     expect_version: ExpectVersionOpt = None,
     recorded_by: RecordedByOpt = None,
+    new_claim: NewClaimOpt = False,
     db: DbOpt = None,
     tz: TzOpt = None,
 ) -> None:
@@ -122,10 +143,12 @@ def deny(
     """
     append_one(
         db=db, tz=tz, type_="ClaimDenied", claim_id=claim, occurred_at=occurred_at,
-        expect_version=expect_version, recorded_by=recorded_by,
+        expect_version=expect_version, recorded_by=recorded_by, new_claim=new_claim,
         data={
-            "denier": denier, "statement": statement, "responds_to": responds_to, "quote": quote,
-            "source": source(source_name, source_url, source_published_at),
+            "denier": denier, "statement": text_of(statement, statement_file, "statement"),
+            "responds_to": responds_to, "attributed_to": attributed_to, "on_record": on_record,
+            "quote": text_of(quote, quote_file, "quote"),
+            "source": source(source_name, source_url, source_published_at, source_archive),
         },
     )
 
@@ -139,12 +162,17 @@ def corroborate(
         Optional[str], typer.Option(help="Its source cluster (default: the corroborator).")
     ] = None,
     evidence: Annotated[Optional[str], typer.Option(help="What the corroboration rests on.")] = None,
+    attributed_to: AttributedToOpt = None,
+    on_record: OnRecordOpt = None,
     quote: QuoteOpt = None,
+    quote_file: QuoteFileOpt = None,
     source_name: SourceOpt = None,
     source_url: SourceUrlOpt = None,
     source_published_at: SourcePublishedOpt = None,
+    source_archive: SourceArchiveOpt = None,
     expect_version: ExpectVersionOpt = None,
     recorded_by: RecordedByOpt = None,
+    new_claim: NewClaimOpt = False,
     db: DbOpt = None,
     tz: TzOpt = None,
 ) -> None:
@@ -154,10 +182,12 @@ def corroborate(
     """
     append_one(
         db=db, tz=tz, type_="ClaimCorroborated", claim_id=claim, occurred_at=occurred_at,
-        expect_version=expect_version, recorded_by=recorded_by,
+        expect_version=expect_version, recorded_by=recorded_by, new_claim=new_claim,
         data={
-            "corroborator": corroborator, "origin": origin, "evidence": evidence, "quote": quote,
-            "source": source(source_name, source_url, source_published_at),
+            "corroborator": corroborator, "origin": origin, "evidence": evidence,
+            "attributed_to": attributed_to, "on_record": on_record,
+            "quote": text_of(quote, quote_file, "quote"),
+            "source": source(source_name, source_url, source_published_at, source_archive),
         },
     )
 
@@ -171,8 +201,10 @@ def retract(
     source_name: SourceOpt = None,
     source_url: SourceUrlOpt = None,
     source_published_at: SourcePublishedOpt = None,
+    source_archive: SourceArchiveOpt = None,
     expect_version: ExpectVersionOpt = None,
     recorded_by: RecordedByOpt = None,
+    new_claim: NewClaimOpt = False,
     db: DbOpt = None,
     tz: TzOpt = None,
 ) -> None:
@@ -182,10 +214,10 @@ def retract(
     """
     append_one(
         db=db, tz=tz, type_="ClaimRetracted", claim_id=claim, occurred_at=occurred_at,
-        expect_version=expect_version, recorded_by=recorded_by,
+        expect_version=expect_version, recorded_by=recorded_by, new_claim=new_claim,
         data={
             "retractor": retractor, "reason": reason,
-            "source": source(source_name, source_url, source_published_at),
+            "source": source(source_name, source_url, source_published_at, source_archive),
         },
     )
 
@@ -200,8 +232,10 @@ def resolve(
     source_name: SourceOpt = None,
     source_url: SourceUrlOpt = None,
     source_published_at: SourcePublishedOpt = None,
+    source_archive: SourceArchiveOpt = None,
     expect_version: ExpectVersionOpt = None,
     recorded_by: RecordedByOpt = None,
+    new_claim: NewClaimOpt = False,
     db: DbOpt = None,
     tz: TzOpt = None,
 ) -> None:
@@ -211,10 +245,10 @@ def resolve(
     """
     append_one(
         db=db, tz=tz, type_="ClaimResolved", claim_id=claim, occurred_at=occurred_at,
-        expect_version=expect_version, recorded_by=recorded_by,
+        expect_version=expect_version, recorded_by=recorded_by, new_claim=new_claim,
         data={
             "outcome": outcome.value, "resolver": resolver, "evidence": evidence,
-            "source": source(source_name, source_url, source_published_at),
+            "source": source(source_name, source_url, source_published_at, source_archive),
         },
     )
 
@@ -228,6 +262,7 @@ def link(
     note: Annotated[Optional[str], typer.Option(help="Why they are linked.")] = None,
     expect_version: ExpectVersionOpt = None,
     recorded_by: RecordedByOpt = None,
+    new_claim: NewClaimOpt = False,
     db: DbOpt = None,
     tz: TzOpt = None,
 ) -> None:
@@ -238,7 +273,7 @@ def link(
     """
     append_one(
         db=db, tz=tz, type_="ClaimLinked", claim_id=claim, occurred_at=occurred_at,
-        expect_version=expect_version, recorded_by=recorded_by,
+        expect_version=expect_version, recorded_by=recorded_by, new_claim=new_claim,
         data={"relation": relation.value, "other_claim_id": other_claim_id, "note": note},
     )
 
@@ -249,7 +284,7 @@ def show(
     as_of: AsOfOpt = None,
     known_at: KnownAtOpt = None,
     certain: CertainOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: RecordFormatOpt = RecordFormat.table,
     db: DbOpt = None,
     tz: TzOpt = None,
 ) -> None:
@@ -261,7 +296,10 @@ def show(
     from ledger.cli.claim_render import render_claim
 
     with service.open(db, read_only=True, tz=tz) as lg:
-        answer = lg.show(claim, as_of=as_of, known_at=known_at, certain=certain)
+        answer = lg.show(
+            claim, as_of=as_of, known_at=known_at, certain=certain,
+            corrections=fmt is RecordFormat.table,
+        )
     render_claim(answer, fmt)
 
 
@@ -286,7 +324,7 @@ def list_(
     import ledger.service as service
     from ledger.cli.claim_render import render_list
 
-    with service.open(db, tz=tz) as lg:
+    with service.open(db, create=False, tz=tz) as lg:
         answers = lg.list(
             as_of=as_of, known_at=known_at, certain=certain,
             status=status.value if status else None, actor=actor,

@@ -104,7 +104,16 @@ def _load(
         report = lg.import_ndjson(
             _input(path), keep_recorded_at=keep_recorded_at, dry_run=dry_run, progress=update
         )
-    _report(report, verb=verb)
+    copies = report.get("evidence")
+    extra = f"; {copies['lines']} archived copies read, {copies['added']} new" if copies else ""
+    _report(report, verb=verb, extra=extra)
+    if report.get("restamped"):
+        output.warn(
+            f"{report['restamped']} lines are full envelopes (an export): their recorded_at "
+            "was replaced by the time of this import, so the hash chain differs from the "
+            "source's; to keep their times (and, into an empty ledger, the same chain) run "
+            "ledger import --keep-recorded-at"
+        )
 
 
 def _report(report: dict[str, Any], *, verb: str, unit: str = "lines", extra: str = "") -> None:
@@ -219,13 +228,21 @@ def export(
     as_of: AsOfOpt = None,
     known_at: KnownAtOpt = None,
     certain: CertainOpt = False,
+    with_evidence: Annotated[
+        bool,
+        typer.Option(
+            "--with-evidence",
+            help="Also write each archived copy, as an evidence line before the first event "
+            "that names it.",
+        ),
+    ] = False,
 ) -> None:
     """Write every event's full envelope as NDJSON to stdout, in position order.
 
     With --as, write the claims at a basis for another tool instead
     (ledger export --as timelinejs --as-of 2023-11-30 > timeline.json).
 
-    Example: ledger export > ledger-backup.ndjson
+    Example: ledger export --with-evidence > ledger-backup.ndjson
     """
     import ledger.service as service
 
@@ -235,8 +252,11 @@ def export(
                 lg.export_as(as_.value, as_of=as_of, known_at=known_at, certain=certain)
             )
         return
-    with service.open(db) as lg, progress_bar("exporting") as update:
-        count = lg.export(sys.stdout.buffer, after=after, claim=claim, progress=update)
+    with service.open(db, create=False) as lg, progress_bar("exporting") as update:
+        count = lg.export(
+            sys.stdout.buffer, after=after, claim=claim, progress=update,
+            with_evidence=with_evidence,
+        )
     sys.stdout.flush()
     output.info(f"exported {count} events")
 
@@ -259,7 +279,7 @@ def verify(
     """
     import ledger.service as service
 
-    with service.open(db) as lg, progress_bar("verifying") as update:
+    with service.open(db, create=False) as lg, progress_bar("verifying") as update:
         report = lg.verify(digest=digest, progress=update)
     for warning in report["warnings"]:
         output.warn(warning)
@@ -272,12 +292,16 @@ def verify(
         for problem in problems:
             output.warn(problem)
         first = report["breaks"][0]
+        if "evidence" in first:  # the reason names the digest (and the event, if any)
+            raise service.IntegrityError(first["reason"])
         raise service.IntegrityError(
             f"chain broken at position {first['position']}: {first['reason']}"
         )
     print(report["digest"])
     checked = " and matches the digest" if report["digest_checked"] else ""
-    output.info(f"ok: {report['checked']} events verified{checked}")
+    copies = report.get("evidence_checked")
+    rehashed = f", {copies} archived copies re-hashed" if copies else ""
+    output.info(f"ok: {report['checked']} events verified{checked}{rehashed}")
 
 
 def log(
@@ -299,7 +323,7 @@ def log(
     import ledger.service as service
     from ledger.cli.render import log_rows
 
-    with service.open(db) as lg:
+    with service.open(db, create=False) as lg:
         events = lg.log(claim=claim, type=type_, after=after, limit=limit)
     log_rows(events, fmt)
 
@@ -324,7 +348,7 @@ def info(db: DbOpt = None, fmt: FormatOpt = Format.table) -> None:
     """
     import ledger.service as service
 
-    with service.open(db) as lg:
+    with service.open(db, create=False) as lg:
         facts = lg.info()
     if output.write_structured(fmt.value, facts, [facts]):
         return

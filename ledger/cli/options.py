@@ -35,6 +35,20 @@ FormatOpt = Annotated[
     Format,
     typer.Option("--format", "-f", help="Output: table for people, json/jsonl/csv for scripts."),
 ]
+
+
+class RecordFormat(str, Enum):
+    """The formats of a command that prints one nested object: csv is for flat rows."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+
+
+RecordFormatOpt = Annotated[
+    RecordFormat,
+    typer.Option("--format", "-f", help="Output: table for people, json/jsonl for scripts."),
+]
 TzOpt = Annotated[
     Optional[str],
     typer.Option(

@@ -83,6 +83,33 @@ def cell(value: Any) -> str:
     return escape_text(str(value))
 
 
+#: The longest text a table cell shows; a 5 MB quote once printed 113,652 table lines.
+MAX_CELL = 300
+
+
+def shorten(text: str, limit: int = MAX_CELL) -> str:
+    """`text` cut to `limit` characters, the cut marked with how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text) - limit:,} more characters]"
+
+
+def table_width() -> int | None:
+    """`COLUMNS` when set; a terminal's own width; else (piped) no limit but the text's."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        return None
+    return _PIPED_WIDTH
+
+
+# Wide enough that a table piped to another program is never wrapped (cells are shortened).
+_PIPED_WIDTH = 100_000
+
+
 def write_table(
     columns: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str | None = None
 ) -> None:
@@ -94,10 +121,26 @@ def write_table(
     for index, name in enumerate(columns):
         # The first column is the key people scan for (a claim id, a position): never wrapped.
         table.add_column(name, overflow="fold", no_wrap=index == 0)
+    shortened = False
     for row in rows:
-        table.add_row(*(Text(cell(v)) for v in row))
-    width = 100 if not sys.stdout.isatty() else None
-    Console(width=width, soft_wrap=False).print(table)
+        cells = []
+        for value in row:
+            text = cell(value)
+            short = shorten(text)
+            shortened = shortened or short is not text
+            cells.append(Text(short))
+        table.add_row(*cells)
+    Console(width=table_width(), soft_wrap=False).print(table)
+    if shortened:
+        info(
+            f"text longer than {MAX_CELL} characters was shortened; "
+            "--format json (or jsonl) prints it whole"
+        )
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 claim`, `2 claims`."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
 def info(message: str) -> None:

@@ -8,14 +8,18 @@ import typer
 
 from ledger.cli.appending import (
     ClaimArg,
+    NewClaimOpt,
     OccurredOpt,
+    QuoteFileOpt,
     QuoteOpt,
     RecordedByOpt,
+    SourceArchiveOpt,
     SourceOpt,
     SourcePublishedOpt,
     SourceUrlOpt,
     append_one,
     source,
+    text_of,
 )
 from ledger.cli.options import DbOpt, ExpectVersionOpt, TzOpt
 
@@ -36,11 +40,14 @@ def threaten(
     authority: AuthorityOpt = None,
     condition: Annotated[Optional[str], typer.Option(help="On what condition.")] = None,
     quote: QuoteOpt = None,
+    quote_file: QuoteFileOpt = None,
     source_name: SourceOpt = None,
     source_url: SourceUrlOpt = None,
     source_published_at: SourcePublishedOpt = None,
+    source_archive: SourceArchiveOpt = None,
     expect_version: ExpectVersionOpt = None,
     recorded_by: RecordedByOpt = None,
+    new_claim: NewClaimOpt = False,
     db: DbOpt = None,
     tz: TzOpt = None,
 ) -> None:
@@ -52,11 +59,11 @@ def threaten(
     """
     append_one(
         db=db, tz=tz, type_="SanctionThreatened", claim_id=claim, occurred_at=occurred_at,
-        expect_version=expect_version, recorded_by=recorded_by,
+        expect_version=expect_version, recorded_by=recorded_by, new_claim=new_claim,
         data={
             "threatened_by": threatened_by, "target": target, "authority": authority,
-            "condition": condition, "quote": quote,
-            "source": source(source_name, source_url, source_published_at),
+            "condition": condition, "quote": text_of(quote, quote_file, "quote"),
+            "source": source(source_name, source_url, source_published_at, source_archive),
         },
     )
 
@@ -72,8 +79,10 @@ def impose(
     source_name: SourceOpt = None,
     source_url: SourceUrlOpt = None,
     source_published_at: SourcePublishedOpt = None,
+    source_archive: SourceArchiveOpt = None,
     expect_version: ExpectVersionOpt = None,
     recorded_by: RecordedByOpt = None,
+    new_claim: NewClaimOpt = False,
     db: DbOpt = None,
     tz: TzOpt = None,
 ) -> None:
@@ -84,9 +93,9 @@ def impose(
     """
     append_one(
         db=db, tz=tz, type_="SanctionImposed", claim_id=claim, occurred_at=occurred_at,
-        expect_version=expect_version, recorded_by=recorded_by,
+        expect_version=expect_version, recorded_by=recorded_by, new_claim=new_claim,
         data={
             "imposed_by": imposed_by, "target": target, "authority": authority,
-            "measures": measures, "source": source(source_name, source_url, source_published_at),
+            "measures": measures, "source": source(source_name, source_url, source_published_at, source_archive),
         },
     )

@@ -166,6 +166,11 @@ def status_at(snapshot: Snapshot, as_of: int | None, certain: bool) -> str | Non
     return None if point is None else point[1]
 
 
+def links_at_head(snapshot: Snapshot) -> int:
+    """How many links the claim makes at the snapshot's position (any world time)."""
+    return int(snapshot.timeline[-1][_COUNTS + _SLOT["ClaimLinked"]])
+
+
 def has_certain_timeline(snapshot: Snapshot) -> bool:
     return snapshot.certain != _NULL
 

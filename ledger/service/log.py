@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -13,9 +14,11 @@ from ledger.domain.errors import InvalidInput
 from ledger.domain.events import validate_event
 from ledger.domain.jsonline import parse_json_line
 from ledger.domain.model import NewEvent
-from ledger.store.port import AppendResult
+from ledger.service.pipeline import mapped_chunks
+from ledger.store.port import AppendResult, EvidenceCopy, StreamResult
 
 if TYPE_CHECKING:
+    from ledger.service.evidence_lines import CopyReader
     from ledger.service.ledger import Ledger
 
 #: The longest NDJSON line accepted (bytes). A 1 MB quote fits; a runaway line is refused
@@ -28,14 +31,20 @@ Progress = Callable[[int, int | None], None]
 
 
 
-def iter_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    """Numbered lines of an NDJSON byte stream, refusing the shapes that are not NDJSON."""
+def iter_lines(stream: IO[bytes], copies: CopyReader | None = None) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines of an NDJSON byte stream, refusing the shapes that are not NDJSON.
+
+    `copies`: evidence lines are staged there instead of yielded (they may be far longer).
+    """
     number = 0
     while True:
         raw = stream.readline(MAX_LINE_BYTES + 2)
         if not raw:
             return
         number += 1
+        if copies is not None and copies.claims(raw):
+            copies.read(raw, stream, number)
+            continue
         if len(raw) > MAX_LINE_BYTES + 1 or (len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n")):
             raise InvalidInput(
                 f"the line is longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB, the limit for "
@@ -52,6 +61,21 @@ def iter_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
         yield number, line
 
 
+def iter_events(
+    lines: Iterable[tuple[int, bytes]],
+    *,
+    tz: ZoneInfo | None = None,
+    keep_recorded_at: bool = False,
+    progress: Progress | None = None,
+) -> Iterator[NewEvent]:
+    """Each line validated as it is read; the first refusal names its line."""
+    for number, line in lines:
+        obj = parse_json_line(line, number)
+        yield validate_event(obj, line=number, tz=tz, keep_recorded_at=keep_recorded_at)
+        if progress is not None and number % 5_000 == 0:
+            progress(number, None)
+
+
 def parse_events(
     lines: Iterable[tuple[int, bytes]],
     *,
@@ -60,13 +84,42 @@ def parse_events(
     progress: Progress | None = None,
 ) -> list[NewEvent]:
     """Validate every line before anything is written; the first refusal names its line."""
-    events: list[NewEvent] = []
-    for number, line in lines:
-        obj = parse_json_line(line, number)
-        events.append(validate_event(obj, line=number, tz=tz, keep_recorded_at=keep_recorded_at))
-        if progress is not None and number % 5_000 == 0:
-            progress(number, None)
-    return events
+    return list(iter_events(lines, tz=tz, keep_recorded_at=keep_recorded_at, progress=progress))
+
+
+def validate_lines(
+    lines: list[tuple[int, bytes]], *, tz: ZoneInfo | None, keep_recorded_at: bool
+) -> list[NewEvent]:
+    """One chunk of an import, validated (in the worker of `ledger.service.pipeline`)."""
+    return list(iter_events(lines, tz=tz, keep_recorded_at=keep_recorded_at))
+
+
+#: Events validated, planned and written per step of a streamed import: what memory holds.
+IMPORT_CHUNK = 10_000
+
+
+def chunked(events: Iterable[NewEvent], size: int | None = None) -> Iterator[list[NewEvent]]:
+    size = size or IMPORT_CHUNK
+    chunk: list[NewEvent] = []
+    for event in events:
+        chunk.append(event)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def stream_json(result: StreamResult, *, dry_run: bool) -> dict[str, Any]:
+    """A streamed import's report: the same keys as `report_json`."""
+    return {
+        "lines": result.lines,
+        "added": result.added,
+        "skipped": result.skipped,
+        "dry_run": dry_run,
+        "first_position": result.first_position,
+        "last_position": result.last_position,
+    }
 
 
 @dataclass(frozen=True)
@@ -110,12 +163,24 @@ def export_events(
     after: int = 0,
     claim_id: str | None = None,
     progress: Callable[[int], None] | None = None,
+    with_evidence: bool = False,
 ) -> int:
-    """Write the full envelope of every event, in position order; returns the count."""
+    """Write the full envelope of every event, in position order; returns the count.
+
+    `with_evidence`: each archived copy an event names is written as an evidence line just
+    before the first event that names it.
+    """
     count = 0
+    copies = None
+    if with_evidence:
+        from ledger.service.evidence_lines import CopyWriter
+
+        copies = CopyWriter(ledger, out)
     # closing(): a failed write must not leave the reading transaction open on the server.
     with contextlib.closing(ledger.store.read_after(after, claim_id=claim_id)) as events:
         for event in events:
+            if copies is not None:
+                copies.before(event)
             out.write(export_line(event))
             count += 1
             if progress is not None and count % 10_000 == 0:
@@ -148,15 +213,28 @@ def uuid7() -> str:
 
 
 def append_line(
-    ledger: Ledger, line: dict[str, Any], *, tz: ZoneInfo | None = None
+    ledger: Ledger,
+    line: dict[str, Any],
+    *,
+    tz: ZoneInfo | None = None,
+    new_claim: bool = True,
+    evidence: Sequence[EvidenceCopy] = (),
 ) -> tuple[Any, bool]:
-    """Append one event given as an input line (CLI options); returns (stored event, added)."""
+    """Append one event given as an input line (CLI options); returns (stored event, added).
+
+    `new_claim=False` refuses an event (other than a ClaimMade or an erratum) on a claim with
+    no events yet, naming the closest existing ids: a typo must not start a claim.
+    """
     from ledger.domain.jsonline import check_json_value
+    from ledger.service.references import check_new_claim, check_references
 
     line = {"event_id": uuid7(), **line}
     check_json_value(line, "event")
     event = validate_event(line, tz=tz)
-    result = ledger.store.append([event])
+    if not new_claim:
+        check_new_claim(ledger.store, event)
+    check_references(ledger.store, [event], new_claims=new_claim)
+    result = ledger.store.append([event], **({"evidence": evidence} if evidence else {}))
     if result.added:
         return result.added[0], True
     return ledger.store.get([event.event_id])[event.event_id], False
@@ -188,18 +266,73 @@ def load_ndjson(
     dry_run: bool = False,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> dict[str, Any]:
-    """Validate a whole NDJSON input, then append it atomically; the import report."""
+    """Validate and append an NDJSON input of any size in one transaction, a chunk at a time:
+    all or nothing (a bad last line stores nothing), in bounded memory; the import report."""
+    from ledger.service.evidence_lines import CopyReader
+    from ledger.service.references import check_references
+
     stream, owned = _read_source(source)
+    referring: list[NewEvent] = []  # the few lines whose targets are checked at the end
+    copies = CopyReader()  # evidence lines, staged as they are met; stored before the commit
+    envelopes = [0]  # lines that are full stored envelopes (an export)
+
+    def noted(chunks: Iterable[list[NewEvent]]) -> Iterator[list[NewEvent]]:
+        for chunk in chunks:
+            for event in chunk:
+                if event.salt is not None:  # only an export's full envelope carries a salt
+                    envelopes[0] += 1
+                if event.type == "ClaimLinked" or (
+                    event.type == "ClaimDenied" and "responds_to" in event.data
+                ):
+                    referring.append(event)
+            if progress is not None and chunk[-1].line is not None:
+                progress(chunk[-1].line, None)
+            yield chunk
+
+    def check(view: Any) -> None:
+        # After the last chunk, inside the transaction: a target may stand anywhere in the
+        # input (written by now) or in the log.
+        if referring:
+            check_references(_InTransaction(view, ledger.store), referring)
+
     try:
-        events = parse_events(
-            iter_lines(stream), tz=tz, keep_recorded_at=keep_recorded_at, progress=progress
+        work = functools.partial(validate_lines, tz=tz, keep_recorded_at=keep_recorded_at)
+        chunks = mapped_chunks(iter_lines(stream, copies), work, size=IMPORT_CHUNK)
+        result = ledger.store.append_stream(
+            noted(chunks), keep_recorded_at=keep_recorded_at, dry_run=dry_run,
+            before_commit=check, evidence=copies.copies,
         )
     finally:
+        copies.close()
         if owned:
             stream.close()
-    return report_json(
-        import_events(ledger, events, keep_recorded_at=keep_recorded_at, dry_run=dry_run)
-    )
+    report = stream_json(result, dry_run=dry_run)
+    if envelopes[0] and not keep_recorded_at:
+        # Their recorded_at was replaced by now: the chain's hashes differ from the source's.
+        report["restamped"] = envelopes[0]
+    if copies.copies:
+        report["evidence"] = {"lines": len(copies.copies), "added": len(result.evidence)}
+    return report
+
+
+class _InTransaction:
+    """The reads `check_references` makes, answered inside a streamed import's transaction."""
+
+    def __init__(self, view: Any, outside: Any) -> None:
+        self._view = view
+        self._outside = outside
+
+    def get(self, event_ids: Iterable[str]) -> dict[str, Any]:
+        return dict(self._view.get(event_ids))
+
+    def read_after(self, position: int = 0, *, claim_id: str | None = None, **_: Any) -> Any:
+        # Only ever asked whether a claim has an event: its last version says so.
+        assert claim_id is not None and position == 0
+        return iter([claim_id] if self._view.last_versions([claim_id]) else [])
+
+    def claim_ids(self) -> set[str]:
+        # Only for the "did you mean" hint of a refusal: the committed log's ids suffice.
+        return {e.claim_id for e in self._outside.read_after(0)}
 
 
 def report_json(report: ImportReport) -> dict[str, Any]:
@@ -235,11 +368,22 @@ def record_event(
     actor_id: str | None = None,
     new_claim: bool = False,
     tz: ZoneInfo | None = None,
+    source_archive: Any = None,
 ) -> Any:
-    """Append one event built from a command's options; its envelope, `.added` set."""
+    """Append one event built from a command's options; its envelope, `.added` set.
+
+    `source_archive` (a path, bytes or stream): stored as evidence in the same transaction,
+    and named by the event's `source.archive`.
+    """
     from ledger.codec import envelope_dict
     from ledger.service.ledger import Answer
 
+    copies: list[EvidenceCopy] = []
+    if source_archive is not None:
+        from ledger.service.evidence import with_archive
+
+        data, copy = with_archive(data, source_archive)
+        copies.append(copy)
     line: dict[str, Any] = {"type": type_, "data": compact(data)}
     if claim_id is not None:
         line["claim_id"] = claim_id
@@ -251,9 +395,16 @@ def record_event(
         line["metadata"] = {"recorded_by": recorded_by}
     if expect_version is not None:
         line["expected_version"] = expect_version
-    stored, added = append_line(ledger, line, tz=tz)
+    from ledger.service.references import warnings_for
+
+    try:
+        stored, added = append_line(ledger, line, tz=tz, new_claim=new_claim, evidence=copies)
+    finally:
+        for copy in copies:
+            copy.file.close()
     answer = Answer(envelope_dict(stored))
     answer.added = added
+    answer.warnings = warnings_for(ledger.store, stored)
     return answer
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -22,6 +22,7 @@ from ledger.projections.snapshot import (
     actor_keys,
     answer_at,
     has_certain_timeline,
+    links_at_head,
     status_at,
 )
 from ledger.store.port import EventStore
@@ -162,6 +163,10 @@ class Asker:
         self._after: set[str] | None = None
         self._basis_json = basis.to_json()
         self._incoming: dict[str, list[dict[str, Any]]] | None = None  # see `linked_from`
+        #: The claims that may link to others at the basis, when a caller already knows them
+        #: (a claim list has every row and event at hand); None: read them from the log.
+        self.linking: set[str] | None = None
+        self.events_at_hand: Mapping[str, Sequence[LogEvent]] = {}  # read already, by claim
         self._registry: Registry | None = None
         self._touched: set[str] = set()  # names whose owner changed after P (see `registry`)
 
@@ -288,11 +293,13 @@ class Asker:
         """The links other claims make to this one at the basis, with their status there."""
         if self._incoming is None:
             self._incoming = {}
-            # The claims that ever recorded a link by P: a correction may retarget a link,
-            # so the linking claims' answers at the basis decide where each points.
-            linking = {e.claim_id for e in self.store.read_after(
-                0, up_to=self.basis.position, type="ClaimLinked"
-            )}
+            linking = self.linking
+            if linking is None:
+                # The claims that recorded a link by P: a correction may retarget a link, so
+                # the linking claims' answers at the basis decide where each points.
+                linking = {e.claim_id for e in self.store.read_after(
+                    0, up_to=self.basis.position, type="ClaimLinked"
+                )}
             for other in sorted(linking):
                 own = self._own_answer(other)
                 if own is None:
@@ -317,7 +324,7 @@ class Asker:
             answer = answer_at(snap, self.basis.as_of, self.basis.certain, self.status_of)
         else:
             if events is None:
-                events = self._events.pop(claim_id, None)
+                events = self._events.pop(claim_id, None) or self.events_at_hand.get(claim_id)
             if events is None:
                 events = self.store.read_claim(claim_id, up_to=self.basis.position)
             kept = self.view(events)
@@ -480,6 +487,11 @@ def _list_claims(
             else:
                 from_snapshots.add(claim_id)
     claim_ids = sorted(by_claim.keys() | from_snapshots)
+    # Who links to whom, from what is at hand: a snapshot that holds at P counts its links.
+    asker.events_at_hand = by_claim
+    asker.linking = {
+        c for c in from_snapshots if links_at_head(asker._rows[c])
+    } | {c for c, events in by_claim.items() if any(e.type == "ClaimLinked" for e in events)}
     # Links need other claims' status at the same basis; a cheap status first also lets the
     # status filter skip building answers it would drop.
     for claim_id in by_claim:

@@ -18,8 +18,8 @@ CLAIM = "al-ahli-israeli-airstrike"
 OTHER = "al-ahli-misfired-rocket"
 
 
-def run(*args: str, input: bytes | str | None = None) -> Any:
-    return runner.invoke(app, list(args), input=input)
+def run(*args: str, input: bytes | str | None = None, env: dict[str, str] | None = None) -> Any:
+    return runner.invoke(app, list(args), input=input, env=env)
 
 
 def ok(*args: str, input: bytes | str | None = None) -> Any:

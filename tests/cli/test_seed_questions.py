@@ -122,7 +122,8 @@ def test_claim_list_filters_by_status_and_actor_case_insensitively(seeded: str) 
 
 SECTION5_KEYS = {
     "claim_id", "statement", "status", "claimants", "denials", "corroborations", "retractions",
-    "resolution", "sanctions", "links", "event_count", "first_occurred_at", "last_occurred_at",
+    "resolution", "sanctions", "links", "linked_from", "event_count", "first_occurred_at",
+    "last_occurred_at",
     "tentative", "basis",
 }
 ITEM_KEYS = {"actor", "occurred_from", "occurred_to", "tentative", "event_id", "source", "quote"}
@@ -162,8 +163,9 @@ def test_claim_history_shows_both_times(seeded: str) -> None:
 
 
 def test_tables_fit_100_columns(seeded: str) -> None:
+    # Piped tables take COLUMNS when set (else the text's own width, see test_guard_rails_*).
     for args in (("claim", "list"), ("claim", "show", A), ("log",), ("claim", "history", A)):
-        result = run(*args, "--db", seeded)
+        result = runner.invoke(app, [*args, "--db", seeded], env={"COLUMNS": "100"})
         assert result.exit_code == 0, result.output
         assert max(len(line) for line in result.stdout.splitlines()) <= 100
 

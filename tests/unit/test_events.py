@@ -573,7 +573,9 @@ def test_given_values_win_over_defaults() -> None:
 
 def test_a_corroboration_origin_defaults_to_the_corroborator() -> None:
     assert effective_data("ClaimCorroborated", {"corroborator": "CNN"})["origin"] == "CNN"
-    assert effective_data("ClaimDenied", {"denier": "K"}) == {"denier": "K"}
+    assert effective_data("ClaimDenied", {"denier": "K"}) == {"denier": "K", "on_record": True}
+    attributed = effective_data("ClaimCorroborated", {"corroborator": "TASS", "attributed_to": "K"})
+    assert attributed["origin"] == "K" and attributed["on_record"] is False
 
 
 def test_an_old_schema_version_is_upcast_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
