@@ -78,7 +78,7 @@ def queries(lines: list[dict[str, Any]]) -> dict[str, list[str]]:
         f"frequent word `{common}`": [common],
         f"rare word `{rare}`": [rare],
         f'phrase `"{quote[0]} {quote[1]}"`': [f'"{quote[0]} {quote[1]}"'],
-        f"prefix `{common[:3]}*`": [f"{common[:3]}*"],
+        f"prefix `{common[:2]}*`": [f"{common[:2]}*"],
         f"`{common}` --known-at @{len(lines) // 2}": [common, "--known-at", f"@{len(lines) // 2}"],
     }
 

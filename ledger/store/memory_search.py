@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from ledger.store.search_index import SEQ_BITS, Query, Row, Term, fold, plan_index, tokens
@@ -61,7 +60,7 @@ class MemorySearch:
         for row in plan.inserts:
             self._rows[row.id] = row
         for id_, valid_to in plan.closes:
-            self._rows[id_] = replace(self._rows[id_], valid_to=valid_to)
+            self._rows[id_] = self._rows[id_]._replace(valid_to=valid_to)
 
     def truncate(self, length: int) -> None:
         """Forget what the events after position `length` did to the index."""
@@ -69,7 +68,7 @@ class MemorySearch:
             if row.position > length or row.valid_from > length:
                 del self._rows[id_]
             elif row.valid_to is not None and row.valid_to > length:
-                self._rows[id_] = replace(row, valid_to=None)
+                self._rows[id_] = row._replace(valid_to=None)
 
     def search(
         self,

@@ -40,6 +40,8 @@ _SQLITE_INSERT = (
     "occurred_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SQLITE_FTS_INSERT = "INSERT INTO search_fts (rowid, text) VALUES (?, ?)"
+# Most rows are their event's own text, current: two columns, the rest NULL.
+_SQLITE_INSERT_PLAIN = "INSERT INTO search_rows (id, field) VALUES (?, ?)"
 _CLOSE = {"sqlite": "UPDATE search_rows SET valid_to = ? WHERE id = ?",
           "postgresql": "UPDATE search_rows SET valid_to = %s WHERE id = %s"}
 _EVENT_COLUMNS = "position, event_id, type, claim_id, occurred_from, occurred_to, data"
@@ -91,7 +93,11 @@ def _apply(cur: Any, dialect: str, plan: Plan) -> None:
     for i in range(0, len(plan.inserts), _CHUNK):
         chunk = plan.inserts[i : i + _CHUNK]
         if dialect == "sqlite":
-            cur.executemany(_SQLITE_INSERT, [stored_columns(r) for r in chunk])
+            plain = [r for r in chunk if _plain(r)]
+            if plain:
+                cur.executemany(_SQLITE_INSERT_PLAIN, [(r.id, FIELD_CODES[r.field]) for r in plain])
+            if len(plain) < len(chunk):
+                cur.executemany(_SQLITE_INSERT, [stored_columns(r) for r in chunk if not _plain(r)])
             cur.executemany(_SQLITE_FTS_INSERT, [(r.id, r.text) for r in chunk])
         else:
             cur.executemany(
@@ -99,6 +105,12 @@ def _apply(cur: Any, dialect: str, plan: Plan) -> None:
             )
     if plan.closes:
         cur.executemany(_CLOSE[dialect], [(valid_to, id_) for id_, valid_to in plan.closes])
+
+
+def _plain(r: Row) -> bool:
+    position = r.id >> SEQ_BITS
+    return (r.source == position and r.valid_from == position and r.valid_to is None
+            and not r.moved)
 
 
 def stored_columns(r: Row) -> tuple[Any, ...]:
