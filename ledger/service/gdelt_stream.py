@@ -26,7 +26,9 @@ from ledger.domain.errors import DuplicateEventError, InvalidInput, LedgerError
 from ledger.domain.model import NewEvent
 from ledger.ingest.gdelt import Source, event_line, read_gdelt_events, recorded_at
 from ledger.service.gdelt import _FIELD_COLUMNS, _refusal, _rows, _time_refusal, _validated
+from ledger.service import log as service_log
 from ledger.service.log import chunked, stream_json
+from ledger.service.pipeline import mapped_chunks
 
 #: Events per sorted run of an out-of-order file (what the sort holds in memory at once).
 SORT_RUN = 50_000
@@ -91,22 +93,31 @@ def _import(
     return {"rows": report["lines"], **report}
 
 
-def _mapped(rows: Iterable[tuple[int, dict[str, str]]], state: _Pass) -> Iterator[NewEvent]:
+def map_rows(rows: list[tuple[int, dict[str, str]]]) -> list[NewEvent]:
+    """GDELT rows as validated events (in the worker of `ledger.service.pipeline`)."""
+    events = []
     for number, row in rows:
         try:
             line = event_line(row)
             line["recorded_at"] = recorded_at(row)
         except ValueError as exc:
             raise _refusal(exc, number) from None
-        event = _validated(line, number, _FIELD_COLUMNS)
-        gid = int(line["metadata"]["gdelt_event_id"])
-        first = state.first_line.setdefault(gid, number)
-        if first != number:
-            # The same row again is skipped by the store as already stored; a different one
-            # is refused there, and `_clash` names both lines.
-            state.repeats += 1
-            state.later_line.setdefault(gid, number)
-        yield event
+        events.append(_validated(line, number, _FIELD_COLUMNS))
+    return events
+
+
+def _mapped(rows: Iterable[tuple[int, dict[str, str]]], state: _Pass) -> Iterator[NewEvent]:
+    for chunk in mapped_chunks(rows, map_rows, size=service_log.IMPORT_CHUNK):
+        for event in chunk:
+            gid = int(event.metadata["gdelt_event_id"])
+            number = event.line or 0
+            first = state.first_line.setdefault(gid, number)
+            if first != number:
+                # The same row again is skipped by the store as already stored; a different
+                # one is refused there, and `_clash` names both lines.
+                state.repeats += 1
+                state.later_line.setdefault(gid, number)
+            yield event
 
 
 def _checked_order(events: Iterable[NewEvent]) -> Iterator[NewEvent]:

@@ -1,0 +1,105 @@
+"""Validation on the second core: an import's chunks are checked in a worker process while
+this one plans, hashes and writes the chunks before them.
+
+The chain's order only serialises the store's part (positions, hashes, the write); parsing
+and validating a line depend on nothing but the line. So a worker maps chunk k+1 (and k+2)
+while the store writes chunk k, and the chunks come back in input order. The outcome is the
+sequential one: the same events, and the same first refusal, raised when its chunk is reached,
+so everything before it is decided exactly as without the worker. One core, or an input of one
+chunk, runs in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from ledger.domain.errors import InvalidInput, LedgerError
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+#: Chunks handed to the worker ahead of the one being written: enough to keep it busy, few
+#: enough that memory holds a handful of chunks whatever the input's size.
+AHEAD = 2
+
+
+def batches(items: Iterable[In], size: int) -> Iterator[list[In]]:
+    batch: list[In] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def mapped_chunks(
+    items: Iterable[In],
+    work: Callable[[list[In]], list[Out]],
+    *,
+    size: int,
+    parallel: bool | None = None,
+) -> Iterator[list[Out]]:
+    """`work` applied to consecutive chunks of `size` items, in order, on a second core.
+
+    `work` must be picklable (a module-level function or a partial of one); its refusals
+    (LedgerError) reach the caller as raised, with their line and field.
+    """
+    chunks = batches(items, size)
+    first = next(chunks, None)
+    if first is None:
+        return
+    second = next(chunks, None)
+    use_worker = (os.cpu_count() or 1) > 1 if parallel is None else parallel
+    if second is None or not use_worker or "fork" not in multiprocessing.get_all_start_methods():
+        yield work(first)
+        if second is not None:
+            yield work(second)
+            for chunk in chunks:
+                yield work(chunk)
+        return
+    # fork: the worker inherits the loaded modules (no re-import per run) and never touches
+    # the parent's connections; it leaves through os._exit, running no finalisers.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        pending: deque[Future[Any]] = deque()
+        for chunk in _chain(first, second, chunks):
+            pending.append(pool.submit(_guarded, work, chunk))
+            if len(pending) > AHEAD:
+                yield _outcome(pending.popleft())
+        while pending:
+            yield _outcome(pending.popleft())
+
+
+def _chain(first: list[In], second: list[In], rest: Iterator[list[In]]) -> Iterator[list[In]]:
+    yield first
+    yield second
+    yield from rest
+
+
+def _guarded(work: Callable[[list[In]], list[Out]], chunk: list[In]) -> tuple[str, Any]:
+    """Run in the worker: the result, or the refusal as plain values (a LedgerError's
+    keyword arguments do not survive pickling)."""
+    try:
+        return "ok", work(chunk)
+    except InvalidInput as exc:
+        return "invalid", (exc.reason, exc.field, exc.line)
+    except LedgerError as exc:
+        return "error", (type(exc), str(exc))
+
+
+def _outcome(future: Future[Any]) -> Any:
+    kind, value = future.result()
+    if kind == "ok":
+        return value
+    if kind == "invalid":
+        reason, field, line = value
+        raise InvalidInput(reason, field=field, line=line)
+    error_type, message = value
+    raise error_type(message)

@@ -1,0 +1,65 @@
+"""Validation on a second core gives what validating line after line gives: the same events,
+in order, or the same first refusal (its line and field)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.domain.errors import InvalidInput
+from ledger.domain.events import validate_event
+from ledger.domain.jsonline import parse_json_line
+from ledger.service.log import validate_lines
+from ledger.service.pipeline import mapped_chunks
+
+GOOD = {
+    "type": "ClaimMade",
+    "claim_id": "c-1",
+    "occurred_at": "2023-11-02",
+    "data": {"claimant": "Wall Street Journal", "statement": "a statement"},
+}
+# Each kind of line: valid, or refused by the JSON reader or by the event's validation.
+_LINES = {
+    "good": lambda n: orjson.dumps({**GOOD, "event_id": f"0193c4f0-7c2a-7b3e-9a1d-{n:012d}"}),
+    "not json": lambda n: b'{"type": ',
+    "no claimant": lambda n: orjson.dumps({**GOOD, "data": {"statement": "s"}}),
+    "bad date": lambda n: orjson.dumps({**GOOD, "occurred_at": "2023-13-45"}),
+}
+
+
+def _model(lines: list[tuple[int, bytes]]) -> tuple[str, Any]:
+    """Line after line, in this process: the reference."""
+    events = []
+    try:
+        for number, line in lines:
+            events.append(validate_event(parse_json_line(line, number), line=number))
+    except InvalidInput as exc:
+        return "refused", (exc.reason, exc.field, exc.line)
+    return "ok", events
+
+
+def _piped(lines: list[tuple[int, bytes]], size: int) -> tuple[str, Any]:
+    work = functools.partial(validate_lines, tz=None, keep_recorded_at=False)
+    events = []
+    try:
+        for chunk in mapped_chunks(iter(lines), work, size=size, parallel=True):
+            events.extend(chunk)
+    except InvalidInput as exc:
+        return "refused", (exc.reason, exc.field, exc.line)
+    return "ok", events
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    kinds=st.lists(
+        st.sampled_from(["good"] * 6 + ["not json", "no claimant", "bad date"]), max_size=30
+    ),
+    size=st.integers(1, 7),
+)
+def test_the_worker_validates_as_the_reference_does(kinds: list[str], size: int) -> None:
+    lines = [(n, _LINES[kind](n)) for n, kind in enumerate(kinds, start=1)]
+    assert _piped(lines, size) == _model(lines)
