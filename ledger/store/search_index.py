@@ -147,11 +147,10 @@ def claim_rows(events: Iterable[Any]) -> list[Row]:
         cur = _Current(e.position, e.type, dict(e.data), occurred, occurred)
         for key, text in texts_of(e.type, e.data).items():
             open_row(cur, key, text, e.position, e.position)
-        if e.type not in ERRATA_TYPES:
-            live[e.event_id] = cur
-        if e.type == "ActorUnaliased":
+        if e.type == "ActorUnaliased":  # before it joins `live`: its own text stays found
             _close_alias(live, str(e.data.get("alias", "")), e.position, close_row, rows)
         if e.type not in ERRATA_TYPES:
+            live[e.event_id] = cur
             continue
         target = live.get(e.data.get("target_event_id"))  # type: ignore[arg-type]
         if target is None:

@@ -156,3 +156,22 @@ def test_an_empty_ledger_finds_nothing(db_url: str) -> None:
     assert_ok(cli_in_process("init", "--db", db_url))
     result = assert_ok(cli_in_process("search", "pantsir", "--db", db_url))
     assert result.stdout == b"" and b"no hits" in result.stderr
+
+
+def test_actor_names_and_aliases_are_found_from_their_position_on(db_url: str) -> None:
+    _append(db_url, OTHER)
+    assert _search(db_url, "shoigu") == []
+    assert_ok(cli_in_process("actor", "add", "sergei-shoigu", "--name", "Sergei Shoigu",
+                             "--alias", "Sergei Choigou", "--db", db_url))
+    hits = _search(db_url, "shoigu")
+    assert [(h["claim_id"], h["type"], h["field"], h["status"]) for h in hits] == [
+        ("actor:sergei-shoigu", "ActorRegistered", "name", None)
+    ]
+    assert ("ActorRegistered", "aliases") in {(h["type"], h["field"]) for h in _search(db_url, "choigou")}
+    assert_ok(cli_in_process("actor", "unalias", "sergei-shoigu", "Sergei Choigou",
+                             "--reason", "a misspelling", "--db", db_url))
+    after = {(h["type"], h["field"]) for h in _search(db_url, '"sergei choigou"')}
+    # The registration no longer answers to the alias; the unalias event itself names it.
+    assert after == {("ActorUnaliased", "alias")}
+    before = {(h["type"], h["field"]) for h in _search(db_url, '"sergei choigou"', "--known-at", "@2")}
+    assert before == {("ActorRegistered", "aliases")}
