@@ -29,7 +29,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.bench.data import make_lines  # noqa: E402
+from scripts.bench.data import make_lines
 
 VENV_BIN = Path(sys.executable).parent
 LEDGER = str(VENV_BIN / "ledger")

@@ -87,9 +87,9 @@ class MemorySearch:
         for row in self._rows.values():
             if not (row.valid_from <= position and (row.valid_to is None or row.valid_to > position)):
                 continue
-            if as_of is not None and row.occurred_from is not None:
-                if row.occurred_from >= as_of or (certain and row.occurred_to > as_of):  # type: ignore[operator]
-                    continue
+            timed = as_of is not None and row.occurred_from is not None
+            if timed and (row.occurred_from >= as_of or (certain and row.occurred_to > as_of)):  # type: ignore[operator]
+                continue
             event = event_at(row.position)
             if claim_id is not None and event.claim_id != claim_id:
                 continue

@@ -78,8 +78,8 @@ def texts_of(event_type: str, data: Mapping[str, Any]) -> dict[Key, str]:
     get = data.get
     for name in TEXT_FIELDS:
         value = get(name)
-        if value.__class__ is str and value.strip():  # type: ignore[union-attr]
-            out[(name, None)] = value  # type: ignore[assignment]
+        if isinstance(value, str) and value.strip():
+            out[(name, None)] = value
     for name in ARRAY_FIELDS:
         values = get(name)
         if isinstance(values, list):
@@ -152,7 +152,7 @@ def claim_rows(events: Iterable[Any]) -> list[Row]:
         if e.type not in ERRATA_TYPES:
             live[e.event_id] = cur
             continue
-        target = live.get(e.data.get("target_event_id"))  # type: ignore[arg-type]
+        target = live.get(str(e.data.get("target_event_id")))
         if target is None:
             continue  # refused by the store; a derived index must not crash on it
         if e.type == "RecordVoided":
@@ -171,13 +171,13 @@ def claim_rows(events: Iterable[Any]) -> list[Row]:
         target.data, target.occurred = data, occurred
         new_texts = texts_of(target.type, data)
         for key in list(old_texts.keys() | new_texts.keys()):
-            text = new_texts.get(key)
-            if key in target.open and (moved or text != old_texts[key]):
+            new: str | None = new_texts.get(key)
+            if key in target.open and (moved or new != old_texts[key]):
                 close_row(target, key, e.position)
-            if text is not None and key not in target.open:
-                same = text == old_texts.get(key) and not _changed(key, changes)
+            if new is not None and key not in target.open:
+                same = new == old_texts.get(key) and not _changed(key, changes)
                 source = old_sources[key] if same else e.position
-                open_row(target, key, text, source, e.position)
+                open_row(target, key, new, source, e.position)
     return rows
 
 
@@ -291,7 +291,7 @@ def parse_query(text: str) -> Query:
                     f"'{bare}*': * may only end a word (prefix search), e.g. pants*",
                     field="text",
                 )
-        words = tuple(tokens(quoted if quoted is not None else bare))
+        words = tuple(tokens(quoted if quoted is not None else bare or ""))
         if not words:
             if prefix:
                 raise InvalidInput("a prefix needs at least one letter or digit before *", field="text")

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import ledger.service as service
+from ledger import service
 from ledger.service.ledger import Ledger
 from ledger.store.memory import MemoryStore
 

@@ -67,7 +67,8 @@ class LogRow(NamedTuple):
 
 def _log_row(row: Sequence[Any]) -> LogRow:
     data = row[6]
-    return LogRow(*row[:6], orjson.loads(data) if isinstance(data, (str, bytes)) else data)
+    decoded = orjson.loads(data) if isinstance(data, (str, bytes)) else data
+    return LogRow(row[0], row[1], row[2], row[3], row[4], row[5], decoded)
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -257,7 +258,10 @@ def search_index(
     """The hits visible at (position, as_of), best first: claim_id, event_id, position, type,
     field, snippet, rank."""
     sqlite = dialect == "sqlite"
-    mark = (lambda name: "?") if sqlite else (lambda name: f"%({name})s")
+
+    def mark(name: str) -> str:
+        return "?" if sqlite else f"%({name})s"
+
     params: dict[str, Any] = {}
     where = [f"coalesce(r.valid_from, r.id >> {SEQ_BITS}) <= {mark('p')}",
              f"(r.valid_to IS NULL OR r.valid_to > {mark('p')})"]
