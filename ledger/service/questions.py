@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -216,8 +215,14 @@ class Asker:
                 # The first question of a single-claim answer: catch-up check, row and, when
                 # the row does not hold at the basis, the events in one connection.
                 self._caught_up = True
+                every = getattr(self.snapshots, "current_claim_actors_links", None)
                 both = getattr(self.snapshots, "current_claim_and_actors", None)
-                if both is not None:  # the registry on the same connection
+                if every is not None:  # the registry and linked_from's candidates too
+                    found, actor_events, linking = every(claim_id, self.basis.position)
+                    self._set_registry(actor_events)
+                    if self.linking is None:
+                        self.linking = linking
+                elif both is not None:  # the registry on the same connection
                     found, actor_events = both(claim_id, self.basis.position)
                     self._set_registry(actor_events)
                 else:
@@ -377,21 +382,25 @@ def matches_actor(answer: dict[str, Any], wanted: str, registry: Registry) -> bo
     return actor_id is not None and actor_id in actor_ids_of(answer)
 
 
-_WORD = re.compile(r"\w+")
-
-
 def within_name(wanted: str, name: str) -> bool:
     """Whether `wanted` is a run of whole words of `name`, case-insensitively.
 
     `IDF` finds "IDF (Daniel Hagari)" and `daniel hagari` does too; `Hagar` finds nothing:
-    a part of a word is too loose for a filter whose misses look like an empty answer.
+    a part of a word is too loose for a filter whose misses look like an empty answer. A value
+    that does not start and end with a letter or digit (`R%`, `_`) matches only a whole name.
     """
-    words = _WORD.findall(actor_key(wanted))
-    if not words:
+    text, within = actor_key(wanted).strip(), actor_key(name)
+    if not text or not (text[0].isalnum() and text[-1].isalnum()):
         return False
-    within = _WORD.findall(actor_key(name))
-    size = len(words)
-    return any(within[i : i + size] == words for i in range(len(within) - size + 1))
+    start = within.find(text)
+    while start >= 0:
+        end = start + len(text)
+        if (start == 0 or not within[start - 1].isalnum()) and (
+            end == len(within) or not within[end].isalnum()
+        ):
+            return True
+        start = within.find(text, start + 1)
+    return False
 
 
 def actor_ids_of(answer: dict[str, Any]) -> set[str]:

@@ -167,6 +167,34 @@ def current_claim_and_actors(
         return found, _actor_events(driver, sqlite)
 
 
+def current_claim_actors_links(
+    engine: Engine, claim_id: str, position: int
+) -> tuple[Snapshot | list[FoldRow], list[FoldRow], set[str]]:
+    """`current_claim_and_actors`, and the claims that recorded a link by P (the candidates
+    of a `linked_from`), on the same connection."""
+    sqlite = is_sqlite(engine)
+    with driver_connection(engine, single_reads=True) as driver:
+        found = _claim_at(driver, sqlite, claim_id, position)
+        if found is not None:
+            return found, _actor_events(driver, sqlite), _linking(driver, sqlite, position)
+    found = _claim_caught_up(engine, sqlite, claim_id, position)
+    with driver_connection(engine, single_reads=True) as driver:
+        return found, _actor_events(driver, sqlite), _linking(driver, sqlite, position)
+
+
+_LINKING_SQLITE = "SELECT DISTINCT claim_id FROM events WHERE type = 'ClaimLinked' AND position <= ?"
+_LINKING_PG = "SELECT DISTINCT claim_id FROM events WHERE type = 'ClaimLinked' AND position <= %s"
+
+
+def _linking(driver: Any, sqlite: bool, position: int) -> set[str]:
+    cursor = driver.cursor()
+    try:
+        cursor.execute(_LINKING_SQLITE if sqlite else _LINKING_PG, (position,))
+        return {row[0] for row in cursor.fetchall()}
+    finally:
+        cursor.close()
+
+
 def _actor_events(driver: Any, sqlite: bool) -> list[FoldRow]:
     data = "data" if sqlite else "data::text"
     where = actor_streams(driver, "sqlite" if sqlite else "postgresql")
@@ -464,6 +492,11 @@ class SqlSnapshots:
         self, claim_id: str, position: int
     ) -> tuple[Snapshot | list[FoldRow], list[FoldRow]]:
         return current_claim_and_actors(self.engine, claim_id, position)
+
+    def current_claim_actors_links(
+        self, claim_id: str, position: int
+    ) -> tuple[Snapshot | list[FoldRow], list[FoldRow], set[str]]:
+        return current_claim_actors_links(self.engine, claim_id, position)
 
     def rows(self, claim_ids: Iterable[str] | None = None) -> dict[str, Snapshot]:
         return read_rows(self.engine, claim_ids)
