@@ -6,7 +6,7 @@ and validating a line depend on nothing but the line. So a worker maps chunk k+1
 while the store writes chunk k, and the chunks come back in input order. The outcome is the
 sequential one: the same events, and the same first refusal, raised when its chunk is reached,
 so everything before it is decided exactly as without the worker. One core, or an input of one
-chunk, runs in this process.
+chunk, runs in this process (a worker costs an interpreter start).
 """
 
 from __future__ import annotations
@@ -57,16 +57,17 @@ def mapped_chunks(
         return
     second = next(chunks, None)
     use_worker = (os.cpu_count() or 1) > 1 if parallel is None else parallel
-    if second is None or not use_worker or "fork" not in multiprocessing.get_all_start_methods():
+    if second is None or not use_worker:
         yield work(first)
         if second is not None:
             yield work(second)
             for chunk in chunks:
                 yield work(chunk)
         return
-    # fork: the worker inherits the loaded modules (no re-import per run) and never touches
-    # the parent's connections; it leaves through os._exit, running no finalisers.
-    context = multiprocessing.get_context("fork")
+    # spawn, not fork: a forked worker would inherit the writer's open database connection,
+    # so a writer killed mid-import would leave its socket open in the worker and the
+    # server would keep the transaction and its write lock. A spawned one holds nothing.
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         pending: deque[Future[Any]] = deque()
         for chunk in _chain(first, second, chunks):

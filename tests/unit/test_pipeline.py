@@ -53,7 +53,7 @@ def _piped(lines: list[tuple[int, bytes]], size: int) -> tuple[str, Any]:
     return "ok", events
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(
     kinds=st.lists(
         st.sampled_from(["good"] * 6 + ["not json", "no claimant", "bad date"]), max_size=30
