@@ -86,6 +86,11 @@ def claim_page(
     }
 
 
+# How many hits a search page counts before it says "more than": counting every hit of a
+# common word in a big ledger would cost more than ranking the page shown.
+SEARCH_COUNTED = 1000
+
+
 def search_page(
     ledger: Ledger,
     text: str,
@@ -97,19 +102,28 @@ def search_page(
     offset: int,
     tz: Any = None,
 ) -> dict[str, Any]:
-    """Ranked hits at one P, one page of them, and how many there are in all."""
+    """One page of ranked hits at one P, and how many in all (`total`; None: `more_than`)."""
     basis = ledger.basis(as_of=as_of, known_at=known_at, certain=certain, tz=tz)
     pinned = f"@{basis['position']}"
-    found: dict[str, Any] = {"basis": basis, "hits": [], "total": 0}
+    found: dict[str, Any] = {"basis": basis, "hits": [], "total": 0, "more_than": None}
     if not text.strip():
         return found
+    wanted = max(SEARCH_COUNTED, offset + limit) + 1
     hits = _optional(
-        lambda: ledger.search(text, as_of=as_of, known_at=pinned, certain=certain, tz=tz)
+        lambda: ledger.search(
+            text, as_of=as_of, known_at=pinned, certain=certain, limit=wanted, tz=tz
+        )
     )
     if "unavailable" in hits:
         return {**found, "unavailable": hits["unavailable"]}
-    everything = hits["value"]
-    return {**found, "hits": everything[offset : offset + limit], "total": len(everything)}
+    counted = hits["value"]
+    complete = len(counted) < wanted
+    return {
+        **found,
+        "hits": counted[offset : offset + limit],
+        "total": len(counted) if complete else None,
+        "more_than": None if complete else wanted - 1,
+    }
 
 
 def actor_page(

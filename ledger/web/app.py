@@ -194,7 +194,10 @@ def _search(lg: Ledger, request: Request) -> tuple[Any, dict[str, str] | None]:
     )
     if "unavailable" in found:
         raise InvalidInput(f"search is {found['unavailable']}")
-    return found["hits"], _paged(found["total"], limit, offset)
+    headers = _paged(found["total"], limit, offset)
+    if found.get("more_than") is not None:
+        headers["X-Total-Count-More-Than"] = str(found["more_than"])
+    return found["hits"], headers
 
 
 def _verify(lg: Ledger, request: Request) -> tuple[Any, None]:

@@ -135,8 +135,9 @@ def search_page(lg: Ledger, request: Request, basis: Basis) -> Page:
         **found,
         "q": text,
         "resolved": found["basis"],
+        "more_than": found.get("more_than"),
         "paging": paging(
-            found["total"],
+            found["total"] if found["total"] is not None else found["more_than"] + 1,
             limit,
             offset,
             len(found["hits"]),

@@ -236,3 +236,19 @@ def test_an_actor_page_shows_the_registered_actor(client: Any, lg: service.Ledge
     assert '<h1 id="name">Dmitry Peskov (Kremlin)</h1>' in html and ">Peskov</span>" in html
     claim = client.get(f"/claims/{A}").text
     assert 'href="/actors/kremlin-peskov"' in claim  # the denier is linked to the actor page
+
+
+def test_a_search_with_more_hits_than_it_counts_says_more_than(
+    client: Any, lg: service.Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ledger.service.pages as pages
+
+    hits = lg.search("wagner")
+    assert len(hits) > 2
+    monkeypatch.setattr(pages, "SEARCH_COUNTED", 2)
+    answer = client.get("/api/search", params={"q": "wagner", "limit": 1, "offset": 1})
+    assert answer.json() == hits[1:2]
+    assert "x-total-count" not in answer.headers
+    assert answer.headers["x-total-count-more-than"] == "2"
+    html = client.get("/search", params={"q": "wagner", "limit": 1}).text
+    assert "1–1 of more than 2 hits" in html and 'rel="next"' in html
