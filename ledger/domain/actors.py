@@ -150,9 +150,10 @@ class Registry:
             entry["name"] = actor.name
             entry["aliases"] = list(actor.aliases)
         else:
-            actor = self.actors.get(actor_id)
-            if actor is None:
+            found = self.actors.get(actor_id)
+            if found is None:
                 return  # refused on append; a view must still not crash on one
+            actor = found
             alias = str(data.get("alias", ""))
             if event_type == "ActorAliased":
                 self._add_alias(actor, alias, position)

@@ -142,7 +142,7 @@ def test_unalias_splits_from_its_position_on(seeded: str) -> None:
 
 
 def test_diff_names_the_merge_that_changed_a_status(seeded: str) -> None:
-    registered, aliased = register_shoigu(seeded)
+    _, aliased = register_shoigu(seeded)
     base = f"@{aliased - 1}"
     changes = as_json("diff", "--from", base, "--to", "head", "--db", seeded)["changes"]
     (row,) = changes

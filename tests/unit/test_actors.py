@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.domain.actors import Registry, check_actor_event, registry_at
+from ledger.domain.actors import check_actor_event, registry_at
 from ledger.domain.errors import InvalidInput
 from ledger.domain.events import validate_event
 from ledger.domain.model import StoredEvent
