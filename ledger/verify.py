@@ -256,8 +256,9 @@ def check_rows(
 #: What a value of the wrong type makes hashing or decoding raise.
 _CORRUPTION = (TypeError, ValueError, OverflowError, AttributeError, KeyError, UnicodeError)
 
-_INT_FIELDS = ("position", "version", "schema_version", "occurred_from", "occurred_to",
-               "recorded_at")  # fmt: skip
+_INT_FIELDS = (
+    "position", "version", "schema_version", "occurred_from", "occurred_to", "recorded_at",
+)
 _TEXT_FIELDS = ("event_id", "type", "claim_id", "salt", "prev_hash", "hash")
 
 

@@ -20,6 +20,7 @@ from tests.faults._support import (
     with_database,
     write_event_file,
 )
+from tests.faults._team import roles  # noqa: F401 - throwaway PostgreSQL roles (team tests)
 
 #: The size of the kill -9 imports (the issue asks for 50,000+).
 BIG_IMPORT_EVENTS = 50_000

@@ -22,7 +22,7 @@ from tests.faults._support import (
     libpq_url,
     run_ledger,
 )
-from tests.faults._team import Roles, as_role, line, roles  # noqa: F401 - the fixture
+from tests.faults._team import Roles, as_role, line
 
 pytestmark = pytest.mark.postgres
 

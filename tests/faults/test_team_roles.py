@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.faults._support import assert_ok, assert_one_error_line, run_ledger, text
-from tests.faults._team import Roles, as_role, line, roles  # noqa: F401 - the fixture
+from tests.faults._team import Roles, as_role, line
 
 pytestmark = pytest.mark.postgres
 
@@ -24,7 +24,7 @@ def _owned_ledger(pg_database: str, roles: Roles) -> tuple[str, str]:
 def test_every_command_works_as_the_app_role_and_it_cannot_change_history(
     pg_database: str, roles: Roles
 ) -> None:
-    owner, owner_url = _owned_ledger(pg_database, roles)
+    _owner, owner_url = _owned_ledger(pg_database, roles)
     app = roles.make("app")
     result = assert_ok(run_ledger("init", "--db", owner_url, "--app-role", app))
     assert f"granted {app}" in text(result)
@@ -109,3 +109,23 @@ def test_the_app_role_must_not_be_the_owner(pg_database: str, roles: Roles) -> N
                           "owner")
     assert_one_error_line(run_ledger("init", "--db", owner_url, "--app-role", "no_such_role_x"),
                           "no role 'no_such_role_x'")
+
+
+def test_a_read_only_role_answers_every_question_without_writing(
+    pg_database: str, roles: Roles
+) -> None:
+    _owner, owner_url = _owned_ledger(pg_database, roles)
+    assert_ok(run_ledger("seed", "--db", owner_url))
+    reader = roles.make("reader")
+    roles.sql(f'GRANT USAGE ON SCHEMA {SCHEMA} TO "{reader}"', pg_database)
+    roles.sql(f'GRANT SELECT ON ALL TABLES IN SCHEMA {SCHEMA} TO "{reader}"', pg_database)
+    url = as_role(pg_database, reader, search_path=SCHEMA)
+    # The projection is behind the log (nobody asked yet): the reader cannot catch it up, so
+    # it answers by refolding, and says nothing about rights it does not need.
+    for question in (("claim", "list", "-f", "json"),
+                     ("claim", "show", "wagner-pantsir-s1-to-hezbollah", "-f", "json"),
+                     ("diff", "--from", "@4", "--to", "head", "-f", "json"), ("verify",)):
+        mine = assert_ok(run_ledger(*question, "--db", url))
+        assert mine.stdout == assert_ok(run_ledger(*question, "--db", owner_url)).stdout
+    assert_one_error_line(run_ledger("append", "-", "--db", url, input=line(9)),
+                          "write lock", "UPDATE")

@@ -280,7 +280,8 @@ def _holders(engine: Engine, lock: _WriteLock) -> str:
     try:
         raw = engine.raw_connection()
         try:
-            cur = raw.driver_connection.cursor()
+            driver: Any = raw.driver_connection
+            cur = driver.cursor()
             cur.execute(_HOLDERS, (lock.table,))
             rows = cur.fetchall()
         finally:

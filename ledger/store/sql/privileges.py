@@ -7,8 +7,6 @@ would. The checks therefore run over every role `current_user` is a member of.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Engine, text
 
 from ledger.domain.errors import LedgerError
@@ -73,8 +71,9 @@ def risky_privileges(engine: Engine) -> list[str]:
             )
         granted = [
             name
-            for name, ok in (("UPDATE", upd), ("DELETE", dele), ("TRUNCATE", trunc),
-                             ("TRIGGER", trig))  # fmt: skip
+            for name, ok in (
+                ("UPDATE", upd), ("DELETE", dele), ("TRUNCATE", trunc), ("TRIGGER", trig)
+            )
             if ok
         ]
         if granted and not owns:

@@ -28,9 +28,16 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from ledger.verify import ChainState, ChunkSummary, VerifyReport, check_chunk, check_rows, report
-from ledger.verify import continue_with
 from ledger.store.sql.scan import RowScan, reset_after_fork
+from ledger.verify import (
+    ChainState,
+    ChunkSummary,
+    VerifyReport,
+    check_chunk,
+    check_rows,
+    continue_with,
+    report,
+)
 
 #: Below this many events one process: starting the pool (fork, a connection per worker) costs
 #: 50-100 ms, the time of 5,000-10,000 events, and would eat most of what it saves.
@@ -159,10 +166,11 @@ def _check_span(lo: int, hi: int, digest: tuple[int, str] | None) -> ChunkSummar
 
 #: The triggers that make the log append-only (and refuse future times), per engine.
 EXPECTED_TRIGGERS = {
-    "sqlite": ("events_refuse_update", "events_refuse_delete", "events_refuse_replace",
-               "events_refuse_future"),  # fmt: skip
-    "postgresql": ("events_refuse_update_delete", "events_refuse_truncate",
-                   "events_refuse_future"),  # fmt: skip
+    "sqlite": (
+        "events_refuse_update", "events_refuse_delete", "events_refuse_replace",
+        "events_refuse_future",
+    ),
+    "postgresql": ("events_refuse_update_delete", "events_refuse_truncate", "events_refuse_future"),
 }
 _SQLITE_TRIGGERS = "SELECT name, 'O' FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"
 # tgenabled: O (fires), D (disabled), R (fires only in replica mode, i.e. not for sessions),
