@@ -353,6 +353,11 @@ def show_claim(
     snapshots: Snapshots | None = None,
 ) -> dict[str, Any]:
     """DESIGN §5 for one claim; an error when nothing of it is visible at the basis."""
+    if is_actor_stream(claim_id):
+        raise NotFoundError(
+            f"'{claim_id}' is an actor's stream, not a claim; see `ledger actor show "
+            f"{claim_id.partition(':')[2]}`"
+        )
     answer = Asker(store, basis, tz, snapshots).answer(claim_id)
     if answer is None:
         from ledger.service.references import claim_exists, did_you_mean

@@ -110,7 +110,7 @@ def test_actor_streams_are_not_claims(ledger: Ledger) -> None:
     listed = ledger.list()
     assert [a["claim_id"] for a in listed] == ["c"]
     assert listed[0]["claimants"][0]["actor_id"] == "x"
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError, match="actor's stream, not a claim"):
         ledger.show("actor:x")
 
 
