@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -68,7 +70,9 @@ def mapped_chunks(
     # so a writer killed mid-import would leave its socket open in the worker and the
     # server would keep the transaction and its write lock. A spawned one holds nothing.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=1, mp_context=context, initializer=_follow_parent, initargs=(os.getpid(),)
+    ) as pool:
         pending: deque[Future[Any]] = deque()
         for chunk in _chain(first, second, chunks):
             pending.append(pool.submit(_guarded, work, chunk))
@@ -76,6 +80,18 @@ def mapped_chunks(
                 yield _outcome(pending.popleft())
         while pending:
             yield _outcome(pending.popleft())
+
+
+def _follow_parent(parent: int) -> None:
+    """In the worker: leave when the writer is gone (killed, it closes nothing; the worker's
+    own copy of the task queue would keep it waiting for work for ever)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="follow-parent", daemon=True).start()
 
 
 def _chain(first: list[In], second: list[In], rest: Iterator[list[In]]) -> Iterator[list[In]]:
