@@ -252,3 +252,21 @@ def test_a_search_with_more_hits_than_it_counts_says_more_than(
     assert answer.headers["x-total-count-more-than"] == "2"
     html = client.get("/search", params={"q": "wagner", "limit": 1}).text
     assert "1–1 of more than 2 hits" in html and 'rel="next"' in html
+
+
+def test_the_claim_page_lists_archived_sources_with_their_copy(
+    client: Any, lg: service.Ledger
+) -> None:
+    copy = b"<html><script>alert(1)</script>what the page said</html>"
+    digest = lg.evidence_add(copy, media_type="text/html")["sha256"]
+    line = {
+        "type": "ClaimCorroborated",
+        "claim_id": A,
+        "occurred_at": "2023-11-25",
+        "data": {"corroborator": "Reuters", "source": {"name": "Reuters", "archive": digest}},
+    }
+    lg.import_ndjson(json.dumps(line).encode())
+    html = client.get(f"/claims/{A}").text
+    section = html.split('id="sources"', 1)[1].split("</section>", 1)[0]
+    assert digest in section and f"text/html, {len(copy)} bytes" in section
+    assert "<script>alert" not in html  # the copy itself is never inlined
