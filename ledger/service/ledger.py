@@ -93,7 +93,8 @@ class Ledger:
         dry_run: bool = False,
         progress: Progress | None = None,
     ) -> dict[str, Any]:
-        """Validate every line, then append them all atomically; idempotent by event_id."""
+        """Validate and append every line in one transaction, a chunk at a time (bounded
+        memory, all or nothing); idempotent by event_id."""
         from ledger.service.log import load_ndjson
 
         return load_ndjson(
