@@ -78,6 +78,17 @@ def test_a_read_on_a_missing_file_creates_nothing(tmp_path: Path, command: tuple
     assert not where.parent.exists()
 
 
+@pytest.mark.parametrize(
+    "command", [("why", CLAIM), ("timeline", CLAIM), ("search", "airstrike"), ("actor", "list")],
+    ids=lambda c: c[0],
+)
+def test_the_other_reads_create_nothing_either(tmp_path: Path, command: tuple[str, ...]) -> None:
+    where = tmp_path / "no-such-dir" / "typo.db"
+    result = refused(*command, "--db", str(where))
+    assert f"no ledger at {where}" in result.stderr
+    assert not where.parent.exists()
+
+
 def test_a_read_on_an_empty_file_leaves_it_empty(tmp_path: Path) -> None:
     where = tmp_path / "empty.db"
     where.touch()
