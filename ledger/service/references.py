@@ -42,7 +42,7 @@ def known_claim_ids(store: EventStore) -> set[str]:
 
 def closest_ids(store: EventStore, claim_id: str, count: int = 3) -> list[str]:
     """The existing claim ids nearest to a mistyped one, best first."""
-    known = sorted(known_claim_ids(store))
+    known = sorted(c for c in known_claim_ids(store) if ":" not in c)  # not actor streams
     close = difflib.get_close_matches(claim_id, known, n=count, cutoff=0.6)
     if close:
         return close
@@ -50,7 +50,7 @@ def closest_ids(store: EventStore, claim_id: str, count: int = 3) -> list[str]:
     return [c for c in known if claim_id in c or c in claim_id][:count]
 
 
-def _did_you_mean(store: EventStore, claim_id: str) -> str:
+def did_you_mean(store: EventStore, claim_id: str) -> str:
     close = closest_ids(store, claim_id)
     if not close:
         return "no claim id is close to it; see `ledger claim list`"
@@ -62,7 +62,7 @@ def check_new_claim(store: EventStore, event: NewEvent) -> None:
     if event.type in _STARTS_A_CLAIM or claim_exists(store, event.claim_id):
         return
     raise NotFoundError(
-        f"claim '{event.claim_id}' has no events yet; {_did_you_mean(store, event.claim_id)} "
+        f"claim '{event.claim_id}' has no events yet; {did_you_mean(store, event.claim_id)} "
         "(to start a claim with this event, give --new-claim)"
     )
 
@@ -104,7 +104,7 @@ def check_references(
         if other not in checked:
             checked[other] = claim_exists(store, other)
         if not checked[other]:
-            hint = _did_you_mean(store, other)
+            hint = did_you_mean(store, other)
             if e.line is None:
                 hint += " (to link to a claim not recorded yet, give --new-claim)"
             raise _refused(e, "data.other_claim_id", f"no claim '{other}' in the ledger; {hint}")
