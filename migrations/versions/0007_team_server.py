@@ -26,11 +26,10 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-#: Clock skew allowed between the program's clock and the database's, in microseconds.
-SKEW_US = 60_000_000
-
-_SQLITE_FUTURE = f"""CREATE TRIGGER events_refuse_future BEFORE INSERT ON events
-   WHEN NEW.recorded_at > CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER) + {SKEW_US}
+# The clock skew allowed between the program's clock and the database's is one minute
+# (60000000 microseconds), written into each statement: migrations are constant text.
+_SQLITE_FUTURE = """CREATE TRIGGER events_refuse_future BEFORE INSERT ON events
+   WHEN NEW.recorded_at > CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER) + 60000000
    BEGIN SELECT RAISE(ABORT, 'ledger: recorded_at lies in the future (beyond the database clock plus one minute); INSERT refused'); END"""
 
 _PG_FUTURE = [
@@ -42,8 +41,8 @@ _PG_FUTURE = [
     # The WHEN clause runs in the executor for every row; the function only for a refused one.
     # statement_timestamp(): the INSERT starts after the write lock was granted, so a writer
     # that waited for the lock is not refused for the wait.
-    f"""CREATE TRIGGER events_refuse_future BEFORE INSERT ON events FOR EACH ROW
-       WHEN (NEW.recorded_at > (extract(epoch FROM statement_timestamp()) * 1000000)::bigint + {SKEW_US})
+    """CREATE TRIGGER events_refuse_future BEFORE INSERT ON events FOR EACH ROW
+       WHEN (NEW.recorded_at > (extract(epoch FROM statement_timestamp()) * 1000000)::bigint + 60000000)
        EXECUTE FUNCTION ledger_refuse_future()""",
 ]
 
@@ -73,10 +72,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER IF EXISTS events_refuse_future" + (
-        "" if op.get_bind().dialect.name == "sqlite" else " ON events"
-    ))
-    if op.get_bind().dialect.name != "sqlite":
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS events_refuse_future")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS events_refuse_future ON events")
         op.execute("DROP FUNCTION IF EXISTS ledger_refuse_future()")
     op.drop_table("ledger_write_lock")
     op.drop_table("ledger_meta")

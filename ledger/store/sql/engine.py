@@ -23,6 +23,9 @@ PG_LOCK_TABLE = "ledger_write_lock"
 #: How long a writer waits for the write lock by default (`--lock-timeout`).
 DEFAULT_LOCK_TIMEOUT_S = 30.0
 LOCK_TIMEOUT_ENV = "LEDGER_LOCK_TIMEOUT"
+#: How long a question waits for the lock to catch its projection up before refolding instead.
+BRIEF_WAIT_S = 2.0
+_SQLITE_BRIEF_WAIT = "PRAGMA busy_timeout = 2000"  # BRIEF_WAIT_S, as constant text
 
 # The ledger's own schema: where the `events` this session sees lives. Resolved once per
 # engine; the lock then names that schema's table, whatever the session's search_path or
@@ -148,8 +151,8 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         if mode == "WRITE":
-            wait = conn.get_execution_options().get("ledger_lock_wait")
-            take_write_lock(conn.engine, conn.connection.driver_connection, wait_s=wait)
+            brief = bool(conn.get_execution_options().get("ledger_lock_brief"))
+            take_write_lock(conn.engine, conn.connection.driver_connection, brief=brief)
         else:
             conn.exec_driver_sql(_BEGIN[mode])
 
@@ -157,22 +160,26 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
 
 
 @contextlib.contextmanager
-def write_transaction(engine: Engine, *, wait_s: float | None = None) -> Iterator[Connection]:
+def write_transaction(engine: Engine, *, brief: bool = False) -> Iterator[Connection]:
     """A transaction holding the ledger's write lock: one writer at a time, on either engine.
 
-    `wait_s`: see take_write_lock.
+    `brief`: see take_write_lock.
     """
     with engine.connect() as conn:
         sqlite = is_sqlite(engine)
         if sqlite:  # the begin event below takes the lock in place of BEGIN
-            conn = conn.execution_options(sqlite_begin="WRITE", ledger_lock_wait=wait_s)
-        with conn.begin():
-            if not sqlite:  # Core began lazily: the driver opens the transaction with the lock
-                take_write_lock(engine, conn.connection.driver_connection, wait_s=wait_s)
-            yield conn
+            conn = conn.execution_options(sqlite_begin="WRITE", ledger_lock_brief=brief)
+        try:
+            with conn.begin():
+                if not sqlite:  # Core began lazily: the driver opens it with the lock
+                    take_write_lock(engine, conn.connection.driver_connection, brief=brief)
+                yield conn
+        finally:
+            if sqlite and brief:  # its busy timeout was changed: never pool it again
+                conn.invalidate()
 
 
-def take_write_lock(engine: Engine, dbapi: Any, *, wait_s: float | None = None) -> None:
+def take_write_lock(engine: Engine, dbapi: Any, *, brief: bool = False) -> None:
     """Take the ledger's write lock as the first statement of `dbapi`'s transaction.
 
     Why a lock and not a sequence: sequences hand out numbers in start order but commit in
@@ -184,30 +191,28 @@ def take_write_lock(engine: Engine, dbapi: Any, *, wait_s: float | None = None) 
     and which needs UPDATE on that table (granted to writers only), waiting at most
     `lock_timeout`.
 
-    `wait_s`: wait at most this long instead, when shorter (a projection catch-up that would
-    rather answer without writing than wait behind a long import).
+    `brief`: wait at most BRIEF_WAIT_S instead, when shorter (a projection catch-up that would
+    rather answer without writing than wait behind a long import). On SQLite this changes
+    the connection's busy timeout: the caller discards the connection afterwards.
     """
     lock = _write_locks.setdefault(engine, _WriteLock(DEFAULT_LOCK_TIMEOUT_S))
-    shorter = wait_s is not None and wait_s < lock.timeout_s
+    shorter = brief and BRIEF_WAIT_S < lock.timeout_s
     cur = dbapi.cursor()
     try:
         if is_sqlite(engine):
             if shorter:
-                cur.execute(f"PRAGMA busy_timeout = {round(wait_s * 1000)}")  # type: ignore[operator]
+                cur.execute(_SQLITE_BRIEF_WAIT)
             try:
                 cur.execute("BEGIN IMMEDIATE")
             except engine.dialect.loaded_dbapi.OperationalError as exc:
                 raise _sqlite_refusal(exc, lock) from None
-            finally:
-                if shorter:
-                    cur.execute(f"PRAGMA busy_timeout = {round(lock.timeout_s * 1000)}")
             return
         if lock.statement is None:
             _resolve_lock_table(cur, lock)
         assert lock.statement is not None and lock.table is not None
         try:
             # Two statements, one round trip (no parameters: psycopg sends them as one query).
-            cur.execute(_lock_statement(lock.table, wait_s) if shorter else lock.statement)
+            cur.execute(_lock_statement(lock.table, BRIEF_WAIT_S) if shorter else lock.statement)
         except engine.dialect.loaded_dbapi.Error as exc:
             refusal = _pg_refusal(engine, exc, lock)
             if refusal is None:

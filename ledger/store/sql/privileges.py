@@ -112,7 +112,8 @@ def grant_app_role(engine: Engine, role: str) -> dict[str, str]:
         found = conn.execute(_ROLE, {"role": role}).first()
         if found is None:
             raise LedgerError(
-                f"no role '{role}' on this server: create it first (CREATE ROLE {role} LOGIN)"
+                f"no role '{role}' on this server: an administrator makes it first (a login "
+                "role), then run this again"
             )
         superuser, owner_member, itself = found
         if itself or owner_member or superuser:

@@ -35,9 +35,6 @@ from ledger.store.sql.schema import projection_checkpoints as C
 from ledger.store.sql.statements import actor_streams, actor_streams_by_range
 
 NAME = "claims"
-# A question waits this long for the write lock to catch the projection up, then answers by
-# refolding in memory instead: readers never queue behind a long import.
-CATCH_UP_WAIT_S = 2.0
 _WRITE_CHUNK = 2_000
 _ID_CHUNK = 500  # ids per IN (...) list; well under SQLite's and PostgreSQL's parameter limits
 
@@ -102,7 +99,7 @@ def catch_up(engine: Engine, progress: Progress | None = None) -> tuple[int, int
         if done >= head:
             return done, done
     try:
-        with write_transaction(engine, wait_s=CATCH_UP_WAIT_S) as conn:
+        with write_transaction(engine, brief=True) as conn:
             return _catch_up(conn, progress)
     except (WriteRefused, LockTimeout):  # read-only, or a long writer: questions refold
         return done, done
@@ -115,7 +112,7 @@ def current_rows(engine: Engine, claim_ids: Iterable[str] | None = None) -> dict
         if done >= head:
             return _read(conn, claim_ids)
     try:
-        with write_transaction(engine, wait_s=CATCH_UP_WAIT_S) as conn:
+        with write_transaction(engine, brief=True) as conn:
             _catch_up(conn, None)
             return _read(conn, claim_ids)
     except (WriteRefused, LockTimeout):
@@ -212,7 +209,7 @@ def _claim_caught_up(
     engine: Engine, sqlite: bool, claim_id: str, position: int
 ) -> Snapshot | list[FoldRow]:
     try:
-        with write_transaction(engine, wait_s=CATCH_UP_WAIT_S) as conn:
+        with write_transaction(engine, brief=True) as conn:
             _catch_up(conn, None)
             found = _claim_at(conn.connection.driver_connection, sqlite, claim_id, position)
     except (WriteRefused, LockTimeout):  # the claim's own events, folded by the question

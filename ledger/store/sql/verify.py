@@ -212,10 +212,12 @@ def ledger_id(engine: Any) -> str | None:
     return str(rows[0][0]) if rows else None
 
 
+_SQLITE_HASH_AT = "SELECT hash FROM events WHERE position = ?"
+_PG_HASH_AT = "SELECT hash FROM events WHERE position = %s"
+
+
 def hash_at(engine: Any, position: int) -> str | None:
-    sql = "SELECT hash FROM events WHERE position = " + (
-        "?" if engine.dialect.name == "sqlite" else "%s"
-    )
+    sql = _SQLITE_HASH_AT if engine.dialect.name == "sqlite" else _PG_HASH_AT
     rows = _fetch(engine, sql, (position,))
     return str(rows[0][0]) if rows else None
 
