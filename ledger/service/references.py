@@ -8,7 +8,8 @@ every front end gets them; the domain's validation of one line cannot see the lo
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from ledger.domain.claims import actor_key, fold
 from ledger.domain.errors import InvalidInput, NotFoundError
@@ -17,11 +18,21 @@ from ledger.domain.time import format_instant
 from ledger.domain.view import visible_events
 from ledger.store.port import EventStore
 
+class Lookups(Protocol):
+    """The reads the reference checks make: a store, or an import's view of its transaction."""
+
+    def get(self, event_ids: Iterable[str]) -> Mapping[str, Any]: ...
+
+    def read_after(
+        self, position: int = 0, *, claim_id: str | None = None, limit: int | None = None
+    ) -> Iterable[Any]: ...
+
+
 #: Types that may start a claim from a single-event command without `--new-claim`.
 _STARTS_A_CLAIM = frozenset({"ClaimMade"}) | ERRATA_TYPES
 
 
-def claim_exists(store: EventStore, claim_id: str) -> bool:
+def claim_exists(store: Lookups, claim_id: str) -> bool:
     """Whether the log holds any event of `claim_id` (one indexed read of at most one row)."""
     events = store.read_after(0, claim_id=claim_id, limit=1)
     try:
@@ -32,7 +43,7 @@ def claim_exists(store: EventStore, claim_id: str) -> bool:
             close()
 
 
-def known_claim_ids(store: EventStore) -> set[str]:
+def known_claim_ids(store: Lookups) -> set[str]:
     """Every claim id in the log (only on the way to an error: it reads the whole log)."""
     listed = getattr(store, "claim_ids", None)
     if callable(listed):
@@ -40,7 +51,7 @@ def known_claim_ids(store: EventStore) -> set[str]:
     return {e.claim_id for e in store.read_after(0)}
 
 
-def closest_ids(store: EventStore, claim_id: str, count: int = 3) -> list[str]:
+def closest_ids(store: Lookups, claim_id: str, count: int = 3) -> list[str]:
     """The existing claim ids nearest to a mistyped one, best first."""
     known = sorted(c for c in known_claim_ids(store) if ":" not in c)  # not actor streams
     close = difflib.get_close_matches(claim_id, known, n=count, cutoff=0.6)
@@ -50,7 +61,7 @@ def closest_ids(store: EventStore, claim_id: str, count: int = 3) -> list[str]:
     return [c for c in known if claim_id in c or c in claim_id][:count]
 
 
-def did_you_mean(store: EventStore, claim_id: str) -> str:
+def did_you_mean(store: Lookups, claim_id: str) -> str:
     close = closest_ids(store, claim_id)
     if not close:
         return "no claim id is close to it; see `ledger claim list`"
@@ -68,7 +79,7 @@ def check_new_claim(store: EventStore, event: NewEvent) -> None:
 
 
 def check_references(
-    store: EventStore, events: Sequence[NewEvent], *, new_claims: bool = False
+    store: Lookups, events: Sequence[NewEvent], *, new_claims: bool = False
 ) -> None:
     """`responds_to` names an event of the same claim; a link names another, existing claim.
 
