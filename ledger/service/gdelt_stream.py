@@ -107,7 +107,9 @@ def map_rows(rows: list[tuple[int, dict[str, str]]]) -> list[NewEvent]:
 
 
 def _mapped(rows: Iterable[tuple[int, dict[str, str]]], state: _Pass) -> Iterator[NewEvent]:
-    for chunk in mapped_chunks(rows, map_rows, size=service_log.IMPORT_CHUNK):
+    # In this process: a GDELT row is a dict of 61 strings, and handing chunks of them to the
+    # validation worker (pickled, several in flight) cost more memory than the worker saved time.
+    for chunk in mapped_chunks(rows, map_rows, size=service_log.IMPORT_CHUNK, parallel=False):
         for event in chunk:
             gid = int(event.metadata["gdelt_event_id"])
             number = event.line or 0
