@@ -78,7 +78,7 @@ def message_for(exc: BaseException) -> str | None:
         return _UNREACHABLE.format(detail=_first_line(text))
     if "append-only" in lowered or "lies in the future" in lowered:
         return _strip_driver(_first_line(text))
-    if "JSONDecode" in type(exc).__name__:
+    if "JSONDecode" in type(exc).__name__ or "malformed json" in lowered:
         # Only a row changed outside the ledger holds data that is not JSON.
         return (
             "a stored event holds data that is not valid JSON (the log was changed outside "
