@@ -58,6 +58,15 @@ def _private_witness(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     monkeypatch.setenv("LEDGER_WITNESS", str(path))
 
 
+@pytest.fixture(autouse=True)
+def _no_inherited_terminal_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables follow COLUMNS; pytest-xdist workers inherit COLUMNS=80 from execnet, which
+    would make every table test depend on how the suite was started. A test that wants a
+    width sets it itself."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A URL to an empty PostgreSQL schema, dropped after the test."""

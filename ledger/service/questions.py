@@ -165,6 +165,8 @@ class Asker:
         #: The claims that may link to others at the basis, when a caller already knows them
         #: (a claim list has every row and event at hand); None: read them from the log.
         self.linking: set[str] | None = None
+        #: Per claim, the claims whose links may point at it (read with its row, or asked).
+        self._link_candidates: dict[str, set[str]] = {}
         self.events_at_hand: Mapping[str, Sequence[LogEvent]] = {}  # read already, by claim
         self._registry: Registry | None = None
         self._touched: set[str] = set()  # names whose owner changed after P (see `registry`)
@@ -220,8 +222,7 @@ class Asker:
                 if every is not None:  # the registry and linked_from's candidates too
                     found, actor_events, linking = every(claim_id, self.basis.position)
                     self._set_registry(actor_events)
-                    if self.linking is None:
-                        self.linking = linking
+                    self._link_candidates[claim_id] = linking
                 elif both is not None:  # the registry on the same connection
                     found, actor_events = both(claim_id, self.basis.position)
                     self._set_registry(actor_events)
@@ -295,28 +296,37 @@ class Asker:
         return shown
 
     def linked_from(self, claim_id: str) -> list[dict[str, Any]]:
-        """The links other claims make to this one at the basis, with their status there."""
-        if self._incoming is None:
-            self._incoming = {}
-            linking = self.linking
-            if linking is None:
-                # The claims that recorded a link by P: a correction may retarget a link, so
-                # the linking claims' answers at the basis decide where each points.
-                linking = {e.claim_id for e in self.store.read_after(
-                    0, up_to=self.basis.position, type="ClaimLinked"
-                )}
-            for other in sorted(linking):
-                own = self._own_answer(other)
-                if own is None:
-                    continue
-                for link in own["links"]:
-                    target = link.get("other_claim_id")
-                    if isinstance(target, str):
-                        self._incoming.setdefault(target, []).append(
-                            {"claim_id": other, "relation": link.get("relation"),
-                             "status": own["status"]}
-                        )
-        return [dict(item) for item in self._incoming.get(claim_id, ())]
+        """The links other claims make to this one at the basis, with their status there.
+
+        A correction may re-aim a link, so the candidates' answers at the basis decide where
+        each of their links points. A claim list knows every linking claim at once; a single
+        claim asks the store for the claims whose links (or link corrections) name it.
+        """
+        if self.linking is not None:
+            if self._incoming is None:
+                self._incoming = self._incoming_from(self.linking)
+            incoming = self._incoming
+        else:
+            candidates = self._link_candidates.get(claim_id)
+            if candidates is None:
+                candidates = self.store.linking_claims(claim_id, up_to=self.basis.position)
+            incoming = self._incoming_from(candidates)
+        return [dict(item) for item in incoming.get(claim_id, ())]
+
+    def _incoming_from(self, linking: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        incoming: dict[str, list[dict[str, Any]]] = {}
+        for other in sorted(linking):
+            own = self._own_answer(other)
+            if own is None:
+                continue
+            for link in own["links"]:
+                target = link.get("other_claim_id")
+                if isinstance(target, str):
+                    incoming.setdefault(target, []).append(
+                        {"claim_id": other, "relation": link.get("relation"),
+                         "status": own["status"]}
+                    )
+        return incoming
 
     def _own_answer(
         self, claim_id: str, events: Sequence[LogEvent] | None = None

@@ -183,6 +183,17 @@ class MemoryStore:
         ]
         return sorted(found, key=lambda e: e.position)
 
+    def linking_claims(self, claim_id: str, *, up_to: int) -> set[str]:
+        found = set()
+        for e in self._events[:up_to]:
+            if e.type == "ClaimLinked" and e.data.get("other_claim_id") == claim_id:
+                found.add(e.claim_id)
+            elif e.type == "RecordCorrected":
+                changes = e.data.get("changes")
+                if isinstance(changes, dict) and changes.get("other_claim_id") == claim_id:
+                    found.add(e.claim_id)
+        return found
+
     def position_before(self, instant: int) -> int:
         return bisect.bisect_left(self._recorded, instant)
 

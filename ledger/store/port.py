@@ -98,6 +98,10 @@ class EventStore(Protocol):
         """The events of every actor stream (`actor:<id>`) in position order, up to a position."""
         ...
 
+    def linking_claims(self, claim_id: str, *, up_to: int) -> set[str]:
+        """The claims with a link, or a correction of one, naming `claim_id` by `up_to`."""
+        ...
+
     def position_before(self, instant: int) -> int:
         """The last position whose recorded_at is before `instant` (0 if none)."""
         ...

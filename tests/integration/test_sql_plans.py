@@ -33,6 +33,33 @@ def test_id_lists_probe_the_unique_indexes_on_sqlite(tmp_path: Path) -> None:
             assert "SEARCH events USING" in plan and "SCAN events" not in plan, plan
 
 
+def test_linked_from_candidates_probe_the_link_target_indexes_on_sqlite(tmp_path: Path) -> None:
+    db = tmp_path / "l.db"
+    open_ledger(str(db)).close()
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("EXPLAIN QUERY PLAN " + SQLITE.linking, ("c", 1, "c", 1))
+        plan = " ".join(r[3] for r in rows)
+    assert "ix_events_link_target" in plan and "ix_events_link_retarget" in plan, plan
+    assert "SCAN events" not in plan, plan
+
+
+@pytest.mark.postgres
+def test_linked_from_candidates_probe_the_link_target_indexes_on_postgres(pg_url: str) -> None:
+    from ledger.store.sql.statements import POSTGRESQL
+
+    open_ledger(pg_url).close()
+    engine = create_engine(pg_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SET enable_seqscan = off"))  # an empty table: ask for the index
+            sql = POSTGRESQL.linking.replace("%s", "'c'", 1).replace("%s", "1", 1)
+            sql = sql.replace("%s", "'c'", 1).replace("%s", "1", 1)
+            plan = " ".join(r[0] for r in conn.execute(text("EXPLAIN " + sql)))
+    finally:
+        engine.dispose()
+    assert "ix_events_link_target" in plan and "ix_events_link_retarget" in plan, plan
+
+
 @pytest.mark.postgres
 def test_a_large_append_refreshes_postgres_statistics(pg_url: str) -> None:
     # Without statistics the planner of a freshly loaded table chose a bitmap scan for one

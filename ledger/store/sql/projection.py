@@ -32,7 +32,12 @@ from ledger.store.sql.engine import (
 from ledger.store.sql.schema import claim_projection as P
 from ledger.store.sql.schema import events as T
 from ledger.store.sql.schema import projection_checkpoints as C
-from ledger.store.sql.statements import actor_streams, actor_streams_by_range
+from ledger.store.sql.statements import (
+    DriverReads,
+    actor_streams,
+    actor_streams_by_range,
+    dialect_of,
+)
 
 NAME = "claims"
 _WRITE_CHUNK = 2_000
@@ -167,29 +172,21 @@ def current_claim_and_actors(
 def current_claim_actors_links(
     engine: Engine, claim_id: str, position: int
 ) -> tuple[Snapshot | list[FoldRow], list[FoldRow], set[str]]:
-    """`current_claim_and_actors`, and the claims that recorded a link by P (the candidates
-    of a `linked_from`), on the same connection."""
+    """`current_claim_and_actors`, and the claims whose links may point at the claim by P
+    (the candidates of its `linked_from`), on the same connection."""
     sqlite = is_sqlite(engine)
     with driver_connection(engine, single_reads=True) as driver:
         found = _claim_at(driver, sqlite, claim_id, position)
         if found is not None:
-            return found, _actor_events(driver, sqlite), _linking(driver, sqlite, position)
+            return found, _actor_events(driver, sqlite), _linking(driver, sqlite, claim_id, position)
     found = _claim_caught_up(engine, sqlite, claim_id, position)
     with driver_connection(engine, single_reads=True) as driver:
-        return found, _actor_events(driver, sqlite), _linking(driver, sqlite, position)
+        return found, _actor_events(driver, sqlite), _linking(driver, sqlite, claim_id, position)
 
 
-_LINKING_SQLITE = "SELECT DISTINCT claim_id FROM events WHERE type = 'ClaimLinked' AND position <= ?"
-_LINKING_PG = "SELECT DISTINCT claim_id FROM events WHERE type = 'ClaimLinked' AND position <= %s"
-
-
-def _linking(driver: Any, sqlite: bool, position: int) -> set[str]:
-    cursor = driver.cursor()
-    try:
-        cursor.execute(_LINKING_SQLITE if sqlite else _LINKING_PG, (position,))
-        return {row[0] for row in cursor.fetchall()}
-    finally:
-        cursor.close()
+def _linking(driver: Any, sqlite: bool, claim_id: str, position: int) -> set[str]:
+    dialect = dialect_of("sqlite" if sqlite else "postgresql")
+    return DriverReads(driver, dialect).linking_claims(claim_id, position)
 
 
 def _actor_events(driver: Any, sqlite: bool) -> list[FoldRow]:

@@ -109,5 +109,8 @@ class SqliteReader:
     def read_actors(self, *, up_to: int | None = None) -> list[StoredEvent]:
         return self.reads.actor_events(up_to)
 
+    def linking_claims(self, claim_id: str, *, up_to: int) -> set[str]:
+        return self.reads.linking_claims(claim_id, up_to)
+
     def close(self) -> None:
         self.conn.close()

@@ -37,6 +37,7 @@ class Dialect:
     claim: str
     claim_up_to: str
     position_before: str
+    linking: str
     insert: str
     json_text: bool  # True: JSON columns come back as text (SQLite); False: decoded (psycopg)
 
@@ -59,6 +60,20 @@ _VOIDS = "SELECT data FROM events WHERE type = 'RecordVoided' AND claim_id "
 _BEFORE = "SELECT position FROM events WHERE recorded_at < "
 _BEFORE_ORDER = " ORDER BY recorded_at DESC, position DESC LIMIT 1"
 _INSERT = "INSERT INTO events (" + COLUMNS + ") VALUES "
+# The claims whose links may point at a claim by P: a link naming it, or a correction that
+# re-aimed a link at it (the answers at the basis decide). Both probe partial indexes (0008).
+_LINKING_SQLITE = (
+    "SELECT claim_id FROM events WHERE type = 'ClaimLinked' "
+    "AND json_extract(data, '$.other_claim_id') = ? AND position <= ? "
+    "UNION SELECT claim_id FROM events WHERE type = 'RecordCorrected' "
+    "AND json_extract(data, '$.changes.other_claim_id') = ? AND position <= ?"
+)
+_LINKING_PG = (
+    "SELECT claim_id FROM events WHERE type = 'ClaimLinked' "
+    "AND data ->> 'other_claim_id' = %s AND position <= %s "
+    "UNION SELECT claim_id FROM events WHERE type = 'RecordCorrected' "
+    "AND data -> 'changes' ->> 'other_claim_id' = %s AND position <= %s"
+)
 #: The rows of every actor stream (`actor:<id>`). Where claim ids sort by code point (SQLite;
 #: PostgreSQL in the C collations) a range of the (claim_id, version) index; a linguistic
 #: collation ignores ':' when it sorts, so there a LIKE, which reads more but is right.
@@ -102,6 +117,7 @@ SQLITE = Dialect(
     claim=_SELECT + "WHERE claim_id = ? ORDER BY version",
     claim_up_to=_SELECT + "WHERE claim_id = ? AND position <= ? ORDER BY version",
     position_before=_BEFORE + "?" + _BEFORE_ORDER,
+    linking=_LINKING_SQLITE,
     insert=_INSERT + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     json_text=True,
 )
@@ -115,6 +131,7 @@ POSTGRESQL = Dialect(
     claim=_SELECT + "WHERE claim_id = %s ORDER BY version",
     claim_up_to=_SELECT + "WHERE claim_id = %s AND position <= %s ORDER BY version",
     position_before=_BEFORE + "%s" + _BEFORE_ORDER,
+    linking=_LINKING_PG,
     insert=_INSERT + "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
     json_text=False,
 )
@@ -232,6 +249,10 @@ class DriverReads:
         finally:
             cur.close()
         return found if up_to is None else [e for e in found if e.position <= up_to]
+
+    def linking_claims(self, claim_id: str, up_to: int) -> set[str]:
+        """The claims whose links may point at `claim_id` at position `up_to`."""
+        return {r[0] for r in self._all(self.d.linking, (claim_id, up_to, claim_id, up_to))}
 
     def position_before(self, instant: int) -> int:
         rows = self._all(self.d.position_before, (instant,))

@@ -236,5 +236,9 @@ class SqlStore:
         with self._read() as reads:
             return reads.actor_events(up_to)
 
+    def linking_claims(self, claim_id: str, *, up_to: int) -> set[str]:
+        with self._read() as reads:
+            return reads.linking_claims(claim_id, up_to)
+
     def close(self) -> None:
         self.engine.dispose()
