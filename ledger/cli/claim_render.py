@@ -167,6 +167,13 @@ def _origin_count(answer: dict[str, Any]) -> int:
     return len({unicodedata.normalize("NFC", o).casefold() for o in origins})
 
 
+def _count(answers: Any) -> str:
+    total = getattr(answers, "total", None)
+    if total is None or total == len(answers):
+        return output.plural(len(answers), "claim")
+    return f"{len(answers)} of {output.plural(total, 'claim')}"
+
+
 def render_list(answers: Any, fmt: Format) -> None:
     if output.write_structured(fmt.value, answers, answers):
         return
@@ -189,7 +196,7 @@ def render_list(answers: Any, fmt: Format) -> None:
              len(a["denials"]), a["event_count"])
             for a in answers
         ),
-        title=f"{output.plural(len(answers), 'claim')} ({answers.basis.describe()})",
+        title=f"{_count(answers)} ({answers.basis.describe()})",
     )
     if any(a["tentative"] for a in answers):
         output.info("* tentative: rests on an event that may not have happened by --as-of")

@@ -34,6 +34,8 @@ from ledger.cli.options import (
     Format,
     FormatOpt,
     KnownAtOpt,
+    LimitOpt,
+    OffsetOpt,
     RecordFormat,
     RecordFormatOpt,
     TzOpt,
@@ -313,6 +315,8 @@ def list_(
         Optional[str],
         typer.Option(help="Only claims where this actor acts in any role (case-insensitive)."),
     ] = None,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     tz: TzOpt = None,
@@ -327,7 +331,7 @@ def list_(
     with service.open(db, create=False, tz=tz) as lg:
         answers = lg.list(
             as_of=as_of, known_at=known_at, certain=certain,
-            status=status.value if status else None, actor=actor,
+            status=status.value if status else None, actor=actor, limit=limit, offset=offset,
         )
     render_list(answers, fmt)
 

@@ -98,3 +98,9 @@ LockTimeoutOpt = Annotated[
         show_envvar=True,
     ),
 ]
+LimitOpt = Annotated[
+    Optional[int], typer.Option("--limit", min=0, help="At most N results (default: all).")
+]
+OffsetOpt = Annotated[
+    int, typer.Option("--offset", min=0, help="Skip the first N results (paging).")
+]

@@ -7,7 +7,17 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ledger.cli import output
-from ledger.cli.options import AsOfOpt, CertainOpt, DbOpt, Format, FormatOpt, KnownAtOpt, TzOpt
+from ledger.cli.options import (
+    AsOfOpt,
+    CertainOpt,
+    DbOpt,
+    Format,
+    FormatOpt,
+    KnownAtOpt,
+    LimitOpt,
+    OffsetOpt,
+    TzOpt,
+)
 
 _COLUMNS = ("claim_id", "event_id", "position", "type", "field", "snippet", "status", "rank")
 _TABLE = ("position", "claim", "type", "field", "snippet", "status")
@@ -34,8 +44,8 @@ def search(
     type_: Annotated[
         Optional[str], typer.Option("--type", help="Only events of this type, e.g. ClaimDenied.")
     ] = None,
-    limit: Annotated[int, typer.Option(min=0, help="At most this many hits.")] = 20,
-    offset: Annotated[int, typer.Option(min=0, help="Skip this many hits first (paging).")] = 0,
+    limit: LimitOpt = None,
+    offset: OffsetOpt = 0,
     fmt: FormatOpt = Format.table,
     db: DbOpt = None,
     tz: TzOpt = None,

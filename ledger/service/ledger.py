@@ -245,17 +245,17 @@ class Ledger:
         tz: Zone = None,
     ) -> Answers:
         """Every claim at a basis, in claim-id order (`claim list -f json`)."""
-        from ledger.service.questions import list_claims
+        from ledger.service.questions import list_page
 
         zone = self._zone(tz)
         basis = self._basis(as_of, known_at, certain, zone)
-        found = list_claims(
+        page, total = list_page(
             self.store, basis, status_filter=status, actor=actor, tz=zone,
-            snapshots=self.snapshots,
+            snapshots=self.snapshots, limit=limit, offset=offset,
         )
-        answers = Answers(found[offset:] if limit is None else found[offset : offset + limit])
+        answers = Answers(page)
         answers.basis = basis
-        answers.total = len(found)
+        answers.total = total
         return answers
 
     def history(self, claim: str, *, tz: Zone = None) -> builtins.list[dict[str, Any]]:

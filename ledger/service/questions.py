@@ -456,8 +456,29 @@ def list_claims(
     snapshots: Snapshots | None = None,
 ) -> list[dict[str, Any]]:
     """Every claim's projection at the basis, in claim-id order, optionally filtered."""
+    return list_page(
+        store, basis, status_filter=status_filter, actor=actor, tz=tz, snapshots=snapshots
+    )[0]
+
+
+def list_page(
+    store: EventStore,
+    basis: Basis,
+    *,
+    status_filter: str | None = None,
+    actor: str | None = None,
+    tz: ZoneInfo | None = None,
+    snapshots: Snapshots | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the claim list at the basis, and how many claims the whole list holds.
+
+    Without an actor filter only the page's answers are built: which claims count, and in
+    what order, follows from each claim's status, which a snapshot gives without its body.
+    """
     with _collector_paused():
-        return _list_claims(store, basis, status_filter, actor, tz, snapshots)
+        return _list_claims(store, basis, status_filter, actor, tz, snapshots, limit, offset)
 
 
 @contextmanager
@@ -484,7 +505,9 @@ def _list_claims(
     actor: str | None,
     tz: ZoneInfo | None,
     snapshots: Snapshots | None,
-) -> list[dict[str, Any]]:
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
     asker = Asker(store, basis, tz, snapshots)
     by_claim: dict[str, list[StoredEvent]] = {}
     from_snapshots: set[str] = set()
@@ -521,17 +544,33 @@ def _list_claims(
     for claim_id in by_claim:
         kept = asker.view(by_claim[claim_id])
         asker._status[claim_id] = status(fold(kept, actors=asker.registry)) if kept else None
+    end = None if limit is None else offset + limit
     answers = []
+    if actor is None:
+        # A claim is listed when something of it is visible at the basis (it has a status).
+        counted = [
+            claim_id for claim_id in claim_ids
+            if (found := asker.status_of(claim_id)) is not None
+            and (status_filter is None or found == status_filter)
+        ]
+        for claim_id in counted[offset:end]:
+            answer = asker.answer(claim_id, by_claim.get(claim_id))
+            if answer is not None:
+                answers.append(answer)
+        return answers, len(counted)
+    total = 0
     for claim_id in claim_ids:
         if status_filter is not None and asker.status_of(claim_id) != status_filter:
             continue
         answer = asker.answer(claim_id, by_claim.get(claim_id))
         if answer is None:
             continue
-        if actor is not None and not matches_actor(answer, actor, asker.registry):
+        if not matches_actor(answer, actor, asker.registry):
             continue
-        answers.append(answer)
-    return answers
+        if offset <= total and (end is None or total < end):
+            answers.append(answer)
+        total += 1
+    return answers, total
 
 
 def claim_history(
