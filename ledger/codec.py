@@ -1,4 +1,4 @@
-"""Canonical JSON, the hash chain of DESIGN §6, and the NDJSON envelope of an export line.
+"""Canonical JSON, the hash chain (README, "Hash test vector"), and the NDJSON envelope of an export line.
 
     data_hash = sha256(salt_bytes || JCS(data))
     envelope  = JCS({event_id, type, claim_id, version, position, schema_version,
@@ -97,7 +97,7 @@ def event_hash(
     data: dict[str, Any],
     metadata: dict[str, Any],
 ) -> str:
-    """The chained hash of one event (DESIGN §6)."""
+    """The chained hash of one event: sha256 over the previous hash and the envelope."""
     return chained_hash(
         prev_hash, event_id, type, claim_id, version, position, schema_version,
         occurred_from, occurred_to, recorded_at, salt, data, metadata,
@@ -162,7 +162,7 @@ def chained_hash(
             )
     if envelope is None:
         # A value orjson would not spell as JCS does (a float, a large or non-int number, a
-        # non-ASCII key in metadata, a forged type): the envelope as DESIGN §6 writes it.
+        # non-ASCII key in metadata, a forged type): the envelope as the hash rule writes it.
         envelope = _reference_envelope(
             event_id, type, claim_id, version, position, schema_version,
             occurred_from, occurred_to, recorded_at, salt, data, metadata,
@@ -201,7 +201,7 @@ def _reference_envelope(
     data: Any,
     metadata: Any,
 ) -> bytes:
-    """DESIGN §6 as written: the envelope object through `canonical_json`, for any input."""
+    """The hash rule as written: the envelope object through `canonical_json`, for any input."""
     return canonical_json(
         {
             "event_id": event_id,
@@ -229,7 +229,7 @@ def hash_of(event: StoredEvent) -> str:
 
 
 def envelope_dict(event: StoredEvent) -> dict[str, Any]:
-    """The export envelope of DESIGN §3, in its documented key order."""
+    """The export envelope (docs/events.md), in its documented key order."""
     return {
         "event_id": event.event_id,
         "type": event.type,

@@ -1,4 +1,4 @@
-"""How claim answers look: the §5 object for scripts, compact escaped tables for people."""
+"""How claim answers look: the claim answer for scripts, compact escaped tables for people."""
 
 from __future__ import annotations
 

@@ -83,7 +83,7 @@ def cell(value: Any) -> str:
     return escape_text(str(value))
 
 
-#: The longest text a table cell shows; a 5 MB quote once printed 113,652 table lines.
+#: The longest text a table cell shows: a quote of megabytes would print as a wall of lines.
 MAX_CELL = 300
 
 

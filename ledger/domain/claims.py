@@ -1,4 +1,4 @@
-"""The claim projection (DESIGN section 5): a frozen state, `apply` per event type, a fold.
+"""The claim projection (docs/answers.md): a frozen state, `apply` per event type, a fold.
 
 The fold runs over every event of the log when projections are rebuilt, so the state holds
 plain tuples of the view events and of the few normalised keys status needs (filled through
@@ -273,7 +273,7 @@ def _made(s: _Folding, event: ViewEvent, key: Keyer) -> None:
     data = event.data
     claimant = str(data.get("claimant", ""))
     # Defaults are applied on read (events.effective_data); repeated in `origin_key` and here
-    # so a fold of view events built some other way still follows DESIGN section 5.
+    # so a fold of view events built some other way still follows the status rules.
     origin = origin_key(event, key)
     on_record = data.get("on_record")
     if on_record is None:
@@ -320,7 +320,7 @@ def _sanction(s: _Folding, event: ViewEvent, key: Keyer) -> None:
 
 
 def status(state: ClaimState) -> str:
-    """The claim's status by the precedence of DESIGN section 5."""
+    """The claim's status by the precedence of the rules in docs/answers.md."""
     if state.resolution is not None:
         return str(state.resolution.data.get("outcome"))
     if not state.assertion_marks:
@@ -352,7 +352,7 @@ def render(
     link_status: Callable[[str], str | None],
     actors: Registry | None = None,
 ) -> dict[str, Any]:
-    """The section 5 object of a folded state, without `basis` (the caller adds it).
+    """The answer (docs/answers.md) of a folded state, without `basis` (the caller adds it).
 
     Keys: claim_id, statement, status, claimants, denials, corroborations, retractions,
     resolution, sanctions, links, event_count, first_occurred_at, last_occurred_at, tentative.
@@ -429,4 +429,4 @@ def _item(event: ViewEvent, actors: Registry | None = None) -> dict[str, Any]:
     return item
 
 
-item_of = _item  # the §5 list item of one view event (persisted snapshots store them)
+item_of = _item  # the answer's list item of one view event (persisted snapshots store them)

@@ -1,4 +1,4 @@
-"""The event catalogue (DESIGN §3) as data, and the validation of an input or export line.
+"""The event catalogue (docs/events.md) as data, and the validation of an input or export line.
 
 Validation happens once, at the boundary: what passes is a `NewEvent` whose fields the rest of
 the ledger may trust. `data` is kept as given (defaults are applied when read, by
@@ -67,7 +67,7 @@ class EventSpec:
         return tuple(name for name, f in self.fields.items() if f.kind == "event_id")
 
 
-# The table of DESIGN §3, one line per type: `name?` is optional, `:kind` is the JSON shape
+# The catalogue of docs/events.md, one line per type: `name?` is optional, `:kind` is the JSON shape
 # (text unless named). A required text field must not be blank.
 _TABLE = {
     "ClaimMade": "claimant statement attributed_to? on_record?:boolean origin? "
@@ -212,7 +212,7 @@ def validate_data(
 
 
 def effective_data(event_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The data as read: the defaults of DESIGN §3 filled in (they are never written)."""
+    """The data as read: the defaults of docs/events.md filled in (they are never written)."""
     out = dict(data)
     if event_type == "ClaimMade":
         attributed = out.get("attributed_to")

@@ -1,4 +1,4 @@
-"""The view of one claim at a basis (DESIGN section 4): cut by position, correct, cut by world time.
+"""The view of one claim at a basis (docs/answers.md): cut by position, correct, cut by world time.
 
 Pure: the caller passes the stored events of one claim, the resolved position `P` and the
 exclusive world-time instant `E`; nothing here reads the clock or the store.

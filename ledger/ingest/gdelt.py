@@ -1,4 +1,4 @@
-"""GDELT 2.0 event and mention exports -> NDJSON event lines (DESIGN §3). Pure and streaming.
+"""GDELT 2.0 event and mention exports -> NDJSON event lines (docs/events.md). Pure and streaming.
 
 Two layouts are read, told apart by the first line:
 
@@ -162,7 +162,7 @@ def _read_with_header(
 # --- mapping -------------------------------------------------------------------------------------
 
 def event_line(row: dict[str, str]) -> dict[str, Any]:
-    """The NDJSON input line (DESIGN §3) of one GDELT event: a `ClaimMade` by the source outlet."""
+    """The NDJSON input line of one GDELT event: a `ClaimMade` by the source outlet."""
     gid = _event_id(row)
     occurred = _sqldate(row)
     _timestamp(row, "DATEADDED")  # validated here, so a bad row fails as a whole
@@ -182,7 +182,7 @@ def event_line(row: dict[str, str]) -> dict[str, Any]:
     if is_url(url):
         source["url"] = url
     data: dict[str, Any] = {"claimant": outlet, "statement": statement}
-    if subject and target:  # a proposition needs subject, predicate and object (DESIGN §3)
+    if subject and target:  # a proposition needs subject, predicate and object
         data["proposition"] = {"subject": subject, "predicate": code, "object": target}
     data["tags"] = tags
     data["source"] = source

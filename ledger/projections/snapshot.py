@@ -213,7 +213,7 @@ def answer_at(
     certain: bool,
     link_status: Callable[[str], str | None],
 ) -> dict[str, Any] | None:
-    """The DESIGN §5 object at a cut-off, derived from the snapshot (without `basis`)."""
+    """The claim answer (docs/answers.md) at a cut-off, derived from the snapshot (without `basis`)."""
     point = _point(snapshot, as_of, certain)
     if point is None:
         return None

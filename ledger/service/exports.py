@@ -1,6 +1,6 @@
 """The claims for other tools: TimelineJS3 JSON and schema.org ClaimReview JSON-LD.
 
-Both are built from the claim answers of section 5 at one basis, so an export says exactly
+Both are built from the claim answers (docs/answers.md) at one basis, so an export says exactly
 what `claim list` says at that basis. An imprecise time (a month, an interval of days) keeps
 its written precision: TimelineJS gets only the date parts it knows plus a `display_date` in
 the ledger's own notation, never an invented day or hour.

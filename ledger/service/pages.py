@@ -69,7 +69,7 @@ def claim_page(
     certain: bool,
     tz: Any = None,
 ) -> dict[str, Any]:
-    """The claim (section 5), why, its timeline (data and picture) and history, all at one P."""
+    """The claim answer, why, its timeline (data and picture) and history, all at one P."""
     basis = ledger.basis(as_of=as_of, known_at=known_at, certain=certain, tz=tz)
     pinned = f"@{basis['position']}"
     answer = ledger.show(claim, as_of=as_of, known_at=pinned, certain=certain, tz=tz)

@@ -283,11 +283,11 @@ class Asker:
     def answer(
         self, claim_id: str, events: Sequence[LogEvent] | None = None
     ) -> dict[str, Any] | None:
-        """The §5 object of one claim at the basis, from its snapshot or its events."""
+        """The answer (docs/answers.md) of one claim at the basis, from its snapshot or its events."""
         answer = self._own_answer(claim_id, events)
         if answer is None:
             return None
-        # `linked_from` after `links`, as section 5 orders the keys (JSON is compared as text).
+        # `linked_from` after `links`, as docs/answers.md orders the keys (JSON is compared as text).
         shown: dict[str, Any] = {}
         for key, value in answer.items():
             shown[key] = value
@@ -362,7 +362,7 @@ def show_claim(
     tz: ZoneInfo | None = None,
     snapshots: Snapshots | None = None,
 ) -> dict[str, Any]:
-    """DESIGN §5 for one claim; an error when nothing of it is visible at the basis."""
+    """The answer of one claim (docs/answers.md); an error when nothing of it is visible at the basis."""
     if is_actor_stream(claim_id):
         raise NotFoundError(
             f"'{claim_id}' is an actor's stream, not a claim; see `ledger actor show "
@@ -487,7 +487,7 @@ def _collector_paused() -> Iterator[None]:
 
     A list builds millions of dicts, lists and strings that all stay alive (and form no
     cycles); each collection the allocations trigger walks the whole growing heap again, which
-    cost four times the building itself (1.6 s against 0.33 s for 10,000 claims).
+    cost several times the building itself.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -625,7 +625,7 @@ def corrections_at(
     """Per event id of the claim, each field an erratum visible at the basis corrected:
     `field` (`occurred_at` for the time), its `old` value and the erratum's `position`.
 
-    What a table marks next to a corrected value; not part of the section 5 answer.
+    What a table marks next to a corrected value; not part of the answer itself.
     """
     events = store.read_claim(claim_id, up_to=basis.position)
     if not any(e.is_erratum for e in events):

@@ -1,4 +1,4 @@
-"""Import, export and the refusals of DESIGN §3, through the CLI, leaving the log unchanged."""
+"""Import, export and the refusals of docs/events.md, through the CLI, leaving the log unchanged."""
 
 from __future__ import annotations
 

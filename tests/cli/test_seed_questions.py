@@ -1,4 +1,4 @@
-"""The seed article's point-in-time questions (RESEARCH §1), through the CLI, on both engines."""
+"""The seed article's point-in-time questions, through the CLI, on both engines."""
 
 from __future__ import annotations
 

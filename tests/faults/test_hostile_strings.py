@@ -129,7 +129,7 @@ def test_hostile_strings_are_stored_and_exported_exactly(
 
 @pytest.mark.timeout(120)
 def test_strings_that_cannot_be_stored_are_refused_naming_line_and_field(tmp_path: Path) -> None:
-    """U+0000 and lone surrogates are not storable text (DESIGN §3): refused, nothing stored."""
+    """U+0000 and lone surrogates are not storable text (docs/events.md): refused, nothing stored."""
     db = str(tmp_path / "refused.db")
     good = json.dumps(_line(0, "refused-strings", "ClaimMade",
                             {"claimant": "A", "statement": "fine"}), ensure_ascii=False)

@@ -1,4 +1,4 @@
-"""Append-only in the database itself (DESIGN §6): every mutating statement is refused by the
+"""Append-only in the database itself (the hash rule in the README): every mutating statement is refused by the
 database, whoever issues it, and the log is byte-for-byte unchanged afterwards.
 
 The statements are raw SQL through SQLAlchemy `text()` on an engine of the program's own making
@@ -123,7 +123,7 @@ COMMON = {
 
 SQLITE_ONLY = {
     # INSERT OR REPLACE deletes the colliding row; without the BEFORE INSERT guard it would
-    # silently renumber or rewrite a stored event (RESEARCH §4).
+    # silently renumber or rewrite a stored event.
     "insert-or-replace-same-position": (
         f"INSERT OR REPLACE INTO events ({_COLUMNS}) SELECT position, "
         "'00000000-0000-4000-8000-000000000001', 'forged', 1, type, schema_version, "

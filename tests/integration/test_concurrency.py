@@ -1,4 +1,4 @@
-"""Concurrency on both engines (DESIGN §6, RESEARCH §5): one writer at a time, positions in
+"""Concurrency on both engines (the storage rules): one writer at a time, positions in
 commit order, and optimistic concurrency that never loses or duplicates an event.
 
 (a) racing writers on one claim with expected_version, in separate processes;

@@ -1,4 +1,4 @@
-"""Fixed test vectors for the hash chain of DESIGN §6, computed independently of the code.
+"""Fixed test vectors for the hash chain (README, "Hash test vector"), computed independently of the code.
 
 Every input is fixed:
 
@@ -71,7 +71,7 @@ def reference_data_hash() -> str:
 
 
 def reference_hash(*, prev_hash: str, position: int, version: int) -> str:
-    """DESIGN §6 written out by hand: no code under test involved."""
+    """the hash rule written out by hand: no code under test involved."""
     envelope = rfc8785.dumps(
         {
             "event_id": EVENT_ID,
@@ -147,7 +147,7 @@ def test_data_hash_vector() -> None:
 )
 def test_event_hash_vector(prev_hash: str, position: int, version: int, pinned: str) -> None:
     reference = reference_hash(prev_hash=prev_hash, position=position, version=version)
-    assert reference == pinned, "the independent computation of DESIGN §6 changed"
+    assert reference == pinned, "the independent computation of the hash rule changed"
     assert code_hash(prev_hash=prev_hash, position=position, version=version) == pinned
 
 

@@ -132,7 +132,7 @@ def test_the_migration_replaces_the_table_and_the_next_reader_rebuilds_it(db_url
 
 
 def test_snapshot_answers_keep_the_key_order_of_a_refold(tmp_path: Path) -> None:
-    """DESIGN §5 is a contract down to key order in JSON output, not only dict equality."""
+    """docs/answers.md is a contract down to key order in JSON output, not only dict equality."""
     import json
 
     from tests.integration.test_projection import BASES, _apply_steps, _event

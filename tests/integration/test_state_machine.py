@@ -2,7 +2,7 @@
 
 The model is independent of the code under test: it assigns positions and versions itself,
 decides which appends must be refused, and keeps its own hash chain computed with only `rfc8785`
-and `hashlib` (DESIGN §6). From the store it takes only what the store draws: each event's salt
+and `hashlib` (the hash rule in the README). From the store it takes only what the store draws: each event's salt
 and recorded_at (the clock is fixed, so recorded_at is known too and checked).
 
 Runs on SQLite (a file in a temporary directory) and on PostgreSQL (a private schema on the server
@@ -64,7 +64,7 @@ def _d(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
     return datetime(y, m, d, hh, mm, tzinfo=UTC)
 
 
-# The occurred values the machine writes, and the half-open intervals they mean (DESIGN §4).
+# The occurred values the machine writes, and the half-open intervals they mean (docs/answers.md).
 OCCURRED = {
     "2023": (us(_d(2023, 1, 1)), us(_d(2024, 1, 1))),
     "2023-11": (us(_d(2023, 11, 1)), us(_d(2023, 12, 1))),
@@ -89,7 +89,7 @@ metadata_values = st.dictionaries(st.text(alphabet=_chars, max_size=6), _json_sc
 
 
 def model_hash(prev_hash: str, e: ModelEvent) -> str:
-    """DESIGN §6 with rfc8785 and hashlib only."""
+    """the hash rule with rfc8785 and hashlib only."""
     data_hash = hashlib.sha256(bytes.fromhex(e.salt) + rfc8785.dumps(e.data)).hexdigest()
     envelope = rfc8785.dumps(
         {

@@ -2,7 +2,7 @@
 
 The bypass is what an owner or a superuser can do: on SQLite drop the triggers; on PostgreSQL a
 superuser session with `session_replication_role = replica` (triggers do not fire). Only the
-hash chain, and a digest kept elsewhere, can then tell (RESEARCH §4). `ledger verify` runs
+hash chain, and a digest kept elsewhere, can then tell. `ledger verify` runs
 through the real command line (Typer's CliRunner) with `--db`, exit code 1 and a message naming
 the position.
 """

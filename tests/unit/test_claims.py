@@ -1,4 +1,4 @@
-"""The claim projection (DESIGN section 5): status rules, their precedence, and the JSON shape."""
+"""The claim projection (docs/answers.md): status rules, their precedence, and the JSON shape."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The catalogue of DESIGN §3 and the validation of input and export lines."""
+"""The catalogue of docs/events.md and the validation of input and export lines."""
 
 from __future__ import annotations
 
@@ -278,7 +278,7 @@ def test_the_derived_id_ignores_key_order(order: list[str]) -> None:
     assert validate_event(reordered).event_id == validate_event(obj).event_id
 
 
-# Refusals of DESIGN §3, each naming the line and the field -----------------------------------
+# Refusals of docs/events.md, each naming the line and the field -----------------------------------
 
 
 def test_unknown_type_is_refused() -> None:

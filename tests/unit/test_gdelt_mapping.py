@@ -45,7 +45,7 @@ CLAIM_MADE_FIELDS = {
 
 
 def _validate(line: dict[str, object]) -> None:
-    """The ledger's own input check (DESIGN §3), when the domain validator is present."""
+    """The ledger's own input check (docs/events.md), when the domain validator is present."""
     events = pytest.importorskip("ledger.domain.events")
     events.validate_event(json.loads(json.dumps(line)))
 

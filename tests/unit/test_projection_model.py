@@ -1,4 +1,4 @@
-"""Properties of the projection against a brute-force model of DESIGN sections 4 and 5.
+"""Properties of the projection against a brute-force model of the rules of docs/answers.md.
 
 The model below is written from the design text alone: it re-implements the filter, errata,
 ordering and status rules directly and never calls `ledger.domain.view` / `claims` helpers.

@@ -1,4 +1,4 @@
-"""The fast event hash is DESIGN §6 byte for byte: envelope built in JCS order, cached instants.
+"""The fast event hash is the hash rule byte for byte: envelope built in JCS order, cached instants.
 
 The reference below is the hash as the code computed it before the fast path: the whole
 envelope object through `canonical_json` (itself proven equal to RFC 8785 in

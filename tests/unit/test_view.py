@@ -1,4 +1,4 @@
-"""The view of one claim at a basis (DESIGN section 4): position cut, errata, world-time cut."""
+"""The view of one claim at a basis (docs/answers.md): position cut, errata, world-time cut."""
 
 from __future__ import annotations
 

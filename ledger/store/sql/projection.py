@@ -380,7 +380,7 @@ def _events_by_claim(
 
 
 # Replay reads every event: through the driver's own cursor, JSON as text decoded by orjson.
-# SQLAlchemy's per-row processing cost as much as the fold of the row (0.9 s per 100,000).
+# SQLAlchemy's per-row processing cost as much as the fold of the row.
 _WHOLE_LOG_SQLITE = (
     "SELECT " + _FOLD_LIST + ", data FROM events WHERE position <= ? ORDER BY claim_id, version"
 )
@@ -426,8 +426,8 @@ def _read(conn: Connection, claim_ids: Iterable[str] | None) -> dict[str, Snapsh
     out: dict[str, Snapshot] = {}
     if claim_ids is None:
         # Every row (claim list): the driver's cursor, and on PostgreSQL the binary protocol,
-        # which hands bytea over as it is stored (text would double it as hex: 0.6 s against
-        # 0.25 s for 10,000 claims).
+        # which hands bytea over as it is stored (text would double it as hex, and take more
+        # than twice as long to read).
         cursor = _cursor(conn.connection.driver_connection, is_sqlite(conn))
         try:
             cursor.execute(_ALL_ROWS)

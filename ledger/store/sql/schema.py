@@ -33,7 +33,8 @@ Json = JSON().with_variant(JSONB(), "postgresql")
 events = Table(
     "events",
     metadata,
-    # Assigned under the write lock as head + 1, never from a sequence (DESIGN §6).
+    # Assigned under the write lock as head + 1, never from a sequence: sequences
+    # leave gaps and commit out of order, and a reader tailing by position would skip events.
     # On SQLite, INTEGER PRIMARY KEY makes the position the rowid (one b-tree fewer).
     Column(
         "position",
