@@ -111,3 +111,26 @@ def test_the_readme_library_example_runs_as_written(tmp_path: Path, monkeypatch)
     scope: dict[str, object] = {}
     exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
     assert (tmp_path / "my.db").exists()
+
+
+def test_the_answer_reference_names_every_key_of_show_why_and_timeline(tmp_path: Path) -> None:
+    import ledger.service as service
+
+    doc = (README.parent / "docs" / "answers.md").read_text()
+    with service.open(str(tmp_path / "keys.db")) as lg:
+        lg.seed()
+        claim = "wagner-pantsir-s1-to-hezbollah"
+        answer = lg.show(claim, as_of="2023-11-10")
+        keys = set(answer) | set(answer["basis"]) | set(answer["denials"][0])
+        why = lg.why(claim)
+        keys |= set(why) | set(why["reasons"][0]) | set(why["fields"])
+        timeline = lg.timeline(claim)
+        keys |= set(timeline) | set(timeline["world"][0]) | set(timeline["ledger"][0])
+    from ledger.domain.events import CATALOGUE
+
+    # A list item also carries its type's own data fields, which docs/events.md documents.
+    data_fields = {name for spec in CATALOGUE.values() for name in spec.fields}
+    missing = sorted(
+        k for k in keys - data_fields if f"`{k}`" not in doc and f'"{k}"' not in doc
+    )
+    assert not missing, f"docs/answers.md does not name {missing}"
