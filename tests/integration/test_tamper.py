@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
+from pathlib import Path
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -77,8 +78,11 @@ class Verified:
         return f"{m.group(1)}:{m.group(2)}"
 
 
-def verify(url: str, *extra: str) -> Verified:
-    result = CliRunner().invoke(app, ["verify", "--db", url, *extra])
+def verify(url: str, *extra: str, witness: str | None = None) -> Verified:
+    """`ledger verify`; `witness` names another witness file (a verifier that remembers
+    nothing of this ledger, e.g. on another machine)."""
+    env = None if witness is None else {"LEDGER_WITNESS": witness}
+    result = CliRunner().invoke(app, ["verify", "--db", url, *extra], env=env)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Verified(result.exit_code, result.stdout, result.stderr)
@@ -133,18 +137,29 @@ def _rows(url: str) -> list[dict[str, Any]]:
 
 @contextlib.contextmanager
 def bypass(url: str) -> Iterator[Connection]:
-    """A transaction in which the append-only triggers do not fire."""
+    """A transaction in which the append-only triggers do not fire.
+
+    A careful forger puts SQLite's triggers back afterwards (verify names missing ones), so
+    only the chain and a digest kept elsewhere can tell what was done.
+    """
     engine = make_engine(resolve_url(url))
     try:
         with engine.begin() as conn:
+            restore: list[str] = []
             if engine.dialect.name == "sqlite":
                 for trigger in SQLITE_TRIGGERS:
+                    restore.append(str(conn.execute(
+                        text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :n"),
+                        {"n": trigger},
+                    ).scalar_one()))
                     conn.execute(text(f"DROP TRIGGER {trigger}"))
             else:
                 assert conn.execute(text("SELECT rolsuper FROM pg_roles "
                                          "WHERE rolname = current_user")).scalar()
                 conn.execute(text("SET LOCAL session_replication_role = replica"))
             yield conn
+            for statement in restore:
+                conn.execute(text(statement))
     finally:
         engine.dispose()
 
@@ -274,21 +289,29 @@ def test_deleted_first_row_is_caught(ledgered: Ledgered) -> None:
     assert "expected position 1, found 2" in result.stderr, result.stderr
 
 
-def test_deleted_last_row_is_caught_only_by_a_digest(ledgered: Ledgered) -> None:
+def test_deleted_last_row_is_caught_only_by_a_digest(ledgered: Ledgered, tmp_path: Path) -> None:
+    elsewhere = str(tmp_path / "elsewhere.json")
     with bypass(ledgered.url) as conn:
         assert conn.execute(delete(T).where(T.c.position == N)).rowcount == 1
-    # The shorter chain is self-consistent: without a digest it verifies.
-    alone = verify(ledgered.url)
+    # The shorter chain is self-consistent: a verifier that remembers nothing passes it.
+    alone = verify(ledgered.url, witness=elsewhere)
     assert alone.exit_code == 0
     assert alone.stdout == f"{N - 1}:{ledgered.hash_at(N - 1)}\n"
-    # The digest taken before names position N, which is gone.
-    assert_broken_at(verify(ledgered.url, "--digest", ledgered.digest), N, "events were removed")
+    # The digest taken before names position N, which is gone ...
+    assert_broken_at(verify(ledgered.url, "--digest", ledgered.digest, witness=elsewhere), N, "events were removed")
+    # ... and so does the digest the earlier verify remembered (the witness).
+    remembered = verify(ledgered.url)
+    assert remembered.exit_code == 1 and remembered.stdout == "", remembered
+    assert f"position {N} was verified" in remembered.stderr, remembered.stderr
 
 
-def test_forged_rehashed_history_is_caught_only_by_a_digest(ledgered: Ledgered) -> None:
+def test_forged_rehashed_history_is_caught_only_by_a_digest(
+    ledgered: Ledgered, tmp_path: Path
+) -> None:
     rows = [dict(r) for r in ledgered.rows]
     rows[1]["data"] = {**rows[1]["data"], "statement": "second, rewritten"}
     forged = _rechain(rows[1:], rows[0]["hash"])
+    elsewhere = str(tmp_path / "elsewhere.json")
     with bypass(ledgered.url) as conn:
         for row in forged:
             conn.execute(
@@ -296,20 +319,23 @@ def test_forged_rehashed_history_is_caught_only_by_a_digest(ledgered: Ledgered) 
                 .where(T.c.position == row["position"])
                 .values(data=row["data"], prev_hash=row["prev_hash"], hash=row["hash"])
             )
-    # A self-consistent chain: verify alone cannot tell, and prints the forger's digest.
-    alone = verify(ledgered.url)
+    # A self-consistent chain: a verifier that remembers nothing cannot tell, and prints the
+    # forger's digest; the one that verified before remembers and refuses it.
+    alone = verify(ledgered.url, witness=elsewhere)
     assert alone.exit_code == 0, alone
+    remembered = verify(ledgered.url)
+    assert remembered.exit_code == 1 and "differs from what was verified" in remembered.stderr
     assert alone.digest == f"{N}:{forged[-1]['hash']}" != ledgered.digest
     # The digest kept elsewhere catches it, at the position it names.
     assert_broken_at(
-        verify(ledgered.url, "--digest", ledgered.digest), N, "differs from the digest"
+        verify(ledgered.url, "--digest", ledgered.digest, witness=elsewhere), N, "differs from the digest"
     )
     # A digest of position 2 pins the rewritten event itself ...
     assert_broken_at(
-        verify(ledgered.url, "--digest", f"2:{ledgered.hash_at(2)}"), 2, "differs from the digest"
+        verify(ledgered.url, "--digest", f"2:{ledgered.hash_at(2)}", witness=elsewhere), 2, "differs from the digest"
     )
     # ... while one of position 1 proves, correctly, that the first event is unchanged.
-    assert verify(ledgered.url, "--digest", f"1:{ledgered.hash_at(1)}").exit_code == 0
+    assert verify(ledgered.url, "--digest", f"1:{ledgered.hash_at(1)}", witness=elsewhere).exit_code == 0
 
 
 def test_forged_hash_without_rechaining_is_caught_at_the_next_link(ledgered: Ledgered) -> None:

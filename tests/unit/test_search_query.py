@@ -33,3 +33,13 @@ def test_words_fold_case_and_diacritics() -> None:
 def test_the_memory_stemmer_joins_the_forms_of_a_verb() -> None:
     assert stem("denied") == stem("denies") == stem("deny") == stem("denying")
     assert stem("missile") == stem("missiles") != stem("miss")
+
+
+def test_the_spelled_out_json_paths_follow_the_field_names() -> None:
+    # The statements are constants; the paths in them must follow search_index.FIELD_NAMES.
+    from ledger.store.search_index import SEQ_BITS
+    from ledger.store.sql import search
+
+    assert search._PATH_SQLITE == search._path_sqlite()
+    assert search._PATH_PG == search._path_pg()
+    assert SEQ_BITS == 20  # written into the statements as `>> 20`

@@ -33,8 +33,10 @@ from ledger.store.sql.schema import claim_projection as P
 from ledger.store.sql.schema import events as T
 from ledger.store.sql.schema import projection_checkpoints as C
 from ledger.store.sql.statements import (
+    ACTOR_ROWS_PG_LIKE,
+    ACTOR_ROWS_PG_RANGE,
+    ACTOR_ROWS_SQLITE,
     DriverReads,
-    actor_streams,
     actor_streams_by_range,
     dialect_of,
 )
@@ -190,9 +192,12 @@ def _linking(driver: Any, sqlite: bool, claim_id: str, position: int) -> set[str
 
 
 def _actor_events(driver: Any, sqlite: bool) -> list[FoldRow]:
-    data = "data" if sqlite else "data::text"
-    where = actor_streams(driver, "sqlite" if sqlite else "postgresql")
-    sql = f"SELECT {_FOLD_LIST}, {data} FROM events WHERE {where} ORDER BY position"
+    if sqlite:
+        sql = ACTOR_ROWS_SQLITE
+    elif actor_streams_by_range(driver, "postgresql"):
+        sql = ACTOR_ROWS_PG_RANGE
+    else:
+        sql = ACTOR_ROWS_PG_LIKE
     cursor = driver.cursor()
     try:
         cursor.execute(sql)  # constant text, no parameters

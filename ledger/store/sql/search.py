@@ -154,13 +154,64 @@ def _path_pg() -> str:
             "(CASE r.field " + " ".join(names) + " END)")
 
 
-_TEXT_SOURCE = f"coalesce(r.source, r.id >> {SEQ_BITS})"
+# The statements below are spelled out as constants (no SQL is built at run time). The JSON
+# path of a row's text follows search_index.FIELD_NAMES; a test holds each path equal to the
+# one `_path_sqlite` / `_path_pg` derive from it, and SEQ_BITS (20) is written in as `>> 20`.
+_PATH_SQLITE = (
+    "(CASE WHEN r.source IS NULL THEN '$.' ELSE '$.changes.' END) || (CASE r.field WHEN 0 "
+    "THEN 'statement' WHEN 1 THEN 'quote' WHEN 2 THEN 'reason' WHEN 3 THEN 'note' WHEN 4 THEN "
+    "'evidence' WHEN 5 THEN 'claimant' WHEN 6 THEN 'denier' WHEN 7 THEN 'corroborator' WHEN 8 "
+    "THEN 'retractor' WHEN 9 THEN 'resolver' WHEN 10 THEN 'threatened_by' WHEN 11 THEN "
+    "'imposed_by' WHEN 12 THEN 'target' WHEN 13 THEN 'attributed_to' WHEN 14 THEN 'origin' "
+    "WHEN 15 THEN 'authority' WHEN 16 THEN 'condition' WHEN 17 THEN 'measures' WHEN 18 THEN "
+    "'name' WHEN 19 THEN 'alias' WHEN 20 THEN 'affiliation' WHEN 21 THEN 'aliases[' || r.item "
+    "|| ']' WHEN 22 THEN 'source.name' END)"
+)
+_PATH_PG = (
+    "(CASE WHEN r.source IS NULL THEN ARRAY[]::text[] ELSE ARRAY['changes'] END) || (CASE "
+    "r.field WHEN 0 THEN ARRAY['statement'] WHEN 1 THEN ARRAY['quote'] WHEN 2 THEN "
+    "ARRAY['reason'] WHEN 3 THEN ARRAY['note'] WHEN 4 THEN ARRAY['evidence'] WHEN 5 THEN "
+    "ARRAY['claimant'] WHEN 6 THEN ARRAY['denier'] WHEN 7 THEN ARRAY['corroborator'] WHEN 8 "
+    "THEN ARRAY['retractor'] WHEN 9 THEN ARRAY['resolver'] WHEN 10 THEN "
+    "ARRAY['threatened_by'] WHEN 11 THEN ARRAY['imposed_by'] WHEN 12 THEN ARRAY['target'] "
+    "WHEN 13 THEN ARRAY['attributed_to'] WHEN 14 THEN ARRAY['origin'] WHEN 15 THEN "
+    "ARRAY['authority'] WHEN 16 THEN ARRAY['condition'] WHEN 17 THEN ARRAY['measures'] WHEN "
+    "18 THEN ARRAY['name'] WHEN 19 THEN ARRAY['alias'] WHEN 20 THEN ARRAY['affiliation'] WHEN "
+    "21 THEN ARRAY['aliases', r.item::text] WHEN 22 THEN ARRAY['source', 'name'] END)"
+)
+_TIMELESS = (
+    "('ActorAliased', 'ActorRegistered', 'ActorUnaliased', 'RecordCorrected', 'RecordVoided')"
+)
 #: The view FTS5 reads each row's text from (the migration creates it).
 SQLITE_CONTENT_VIEW = (
-    f"CREATE VIEW search_content AS SELECT r.id AS id, json_extract(e.data, {_path_sqlite()}) "
-    f"AS text FROM search_rows r JOIN events e ON e.position = {_TEXT_SOURCE}"
+    "CREATE VIEW search_content AS SELECT r.id AS id, json_extract(e.data, " + _PATH_SQLITE
+    + ") AS text FROM search_rows r JOIN events e ON e.position = coalesce(r.source, r.id >> 20)"
 )
-_TIMELESS = "(" + ", ".join(f"'{t}'" for t in sorted(TIMELESS_TYPES)) + ")"
+# One statement per engine: a filter that is not asked for gets NULL (or 0) and switches its
+# condition off. The events join is always made: the page is ranked over every hit anyway.
+_SQLITE_SEARCH = (
+    "SELECT r.id, -bm25(search_fts) AS rank FROM search_fts "
+    "JOIN search_rows r ON r.id = search_fts.rowid JOIN events e ON e.position = (r.id >> 20) "
+    "WHERE search_fts MATCH :q AND "
+    "coalesce(r.valid_from, r.id >> 20) <= :p AND (r.valid_to IS NULL OR r.valid_to > :p) "
+    "AND (:e IS NULL OR e.type IN " + _TIMELESS + " OR coalesce(r.occurred_from, "
+    "e.occurred_from) < :e) AND (:certain = 0 OR :e IS NULL OR e.type IN " + _TIMELESS
+    + " OR coalesce(r.occurred_to, e.occurred_to) <= :e) AND (:c IS NULL OR e.claim_id = :c) "
+    "AND (:t IS NULL OR e.type = :t) ORDER BY rank DESC, r.id LIMIT :l OFFSET :o"
+)
+_PG_SEARCH = (
+    "SELECT r.id, ts_rank_cd(r.tsv, to_tsquery('english', %(q)s)) AS rank FROM search_rows r "
+    "JOIN events e ON e.position = (r.id >> 20) "
+    "WHERE r.tsv @@ to_tsquery('english', %(q)s) AND "
+    "coalesce(r.valid_from, r.id >> 20) <= %(p)s "
+    "AND (r.valid_to IS NULL OR r.valid_to > %(p)s) "
+    "AND (%(e)s::bigint IS NULL OR e.type IN " + _TIMELESS + " OR coalesce(r.occurred_from, "
+    "e.occurred_from) < %(e)s) AND (%(certain)s = 0 OR %(e)s::bigint IS NULL OR e.type IN "
+    + _TIMELESS + " OR coalesce(r.occurred_to, e.occurred_to) <= %(e)s) "
+    "AND (%(c)s::text IS NULL OR e.claim_id = %(c)s) "
+    "AND (%(t)s::text IS NULL OR e.type = %(t)s) "
+    "ORDER BY rank DESC, r.id LIMIT %(l)s OFFSET %(o)s"
+)
 
 
 def rebuild_index(dbapi: Any, dialect: str) -> int:
@@ -220,26 +271,20 @@ def _fts5(query: Query) -> str:
     return " OR ".join("(" + " AND ".join(term(t) for t in alt) + ")" for alt in query)
 
 
-def _tsquery(query: Query, params: dict[str, Any]) -> str:
-    """A tsquery expression from constant fragments; the words travel as parameters."""
-    alternatives = []
-    for alt in query:
-        parts = []
-        for t in alt:
-            n = len(params)
-            words = t.words[:-1] if t.prefix else t.words
-            pieces = []
-            if words:
-                params[f"w{n}"] = " ".join(words)
-                pieces.append(f"phraseto_tsquery('english', %(w{n})s)")
-            if t.prefix:
-                # Stemmed like a word, as FTS5 does with a prefix, then matched against the
-                # beginning of the stored stems.
-                params[f"p{n}"] = t.words[-1] + ":*"
-                pieces.append(f"to_tsquery('english', %(p{n})s)")
-            parts.append("(" + " <-> ".join(pieces) + ")")
-        alternatives.append("(" + " && ".join(parts) + ")")
-    return "(" + " || ".join(alternatives) + ")"
+def _tsquery(query: Query) -> str:
+    """The tsquery text of a query: words quoted (tokens are letters and digits only),
+    phrases joined by `<->`, a prefix as `:*`, terms by `&`, alternatives by `|`.
+
+    `to_tsquery('english', ...)` stems each word as `phraseto_tsquery` would, and drops stop
+    words from a phrase keeping the distance, so one parameter carries the whole query.
+    """
+    def term(t: Any) -> str:
+        words = [f"'{w}'" for w in t.words]
+        if t.prefix:
+            words[-1] += ":*"
+        return "(" + " <-> ".join(words) + ")"
+
+    return " | ".join("(" + " & ".join(term(t) for t in alt) + ")" for alt in query)
 
 
 def search_index(
@@ -258,53 +303,15 @@ def search_index(
     """The hits visible at (position, as_of), best first: claim_id, event_id, position, type,
     field, snippet, rank."""
     sqlite = dialect == "sqlite"
-
-    def mark(name: str) -> str:
-        return "?" if sqlite else f"%({name})s"
-
-    params: dict[str, Any] = {}
-    where = [f"coalesce(r.valid_from, r.id >> {SEQ_BITS}) <= {mark('p')}",
-             f"(r.valid_to IS NULL OR r.valid_to > {mark('p')})"]
-    order: list[Any] = []
-    if sqlite:
-        match = _fts5(query)
-        head = ("SELECT r.id, -bm25(search_fts) AS rank FROM search_fts "
-                "JOIN search_rows r ON r.id = search_fts.rowid ")
-        where.insert(0, "search_fts MATCH ?")
-        order.append(match)
-    else:
-        tsq = _tsquery(query, params)
-        head = f"SELECT r.id, ts_rank_cd(r.tsv, {tsq}) AS rank FROM search_rows r "
-        where.insert(0, f"r.tsv @@ {tsq}")
-    order += [position, position]
-    params["p"] = position
-    if claim_id is not None or type is not None or as_of is not None:
-        head += f"JOIN events e ON e.position = (r.id >> {SEQ_BITS}) "
-    if as_of is not None:
-        # Errata and actor events are never cut by as_of; a moved row has its own interval.
-        where.append(f"(e.type IN {_TIMELESS} OR "
-                     f"coalesce(r.occurred_from, e.occurred_from) < {mark('e')})")
-        order.append(as_of)
-        if certain:
-            where.append(f"(e.type IN {_TIMELESS} OR "
-                         f"coalesce(r.occurred_to, e.occurred_to) <= {mark('e')})")
-            order.append(as_of)
-        params["e"] = as_of
-    if claim_id is not None:
-        where.append(f"e.claim_id = {mark('c')}")
-        order.append(claim_id)
-        params["c"] = claim_id
-    if type is not None:
-        where.append(f"e.type = {mark('t')}")
-        order.append(type)
-        params["t"] = type
-    sql = head + "WHERE " + " AND ".join(where) + " ORDER BY rank DESC, r.id "
-    sql += f"LIMIT {mark('l')} OFFSET {mark('o')}"
-    params["l"], params["o"] = (-1 if sqlite else None) if limit is None else limit, offset
-    order += [params["l"], offset]
+    params: dict[str, Any] = {
+        "q": _fts5(query) if sqlite else _tsquery(query),
+        "p": position, "e": as_of, "certain": 1 if certain else 0, "c": claim_id, "t": type,
+        "l": (-1 if sqlite else None) if limit is None else limit, "o": offset,
+    }
+    sql = _SQLITE_SEARCH if sqlite else _PG_SEARCH
     cur = dbapi.cursor()
     try:
-        found = _run(cur, sql, tuple(order) if sqlite else params)
+        found = _run(cur, sql, params)
         if not found:
             return []
         ids = [i for i, _ in found]
@@ -330,7 +337,7 @@ def _run(cur: Any, sql: str, params: Any) -> list[Any]:
 
 _SQLITE_DETAILS = (
     "SELECT r.id, e.event_id, e.claim_id, e.type, r.field FROM search_rows r "
-    f"JOIN events e ON e.position = (r.id >> {SEQ_BITS}) "
+    "JOIN events e ON e.position = (r.id >> 20) "
     "WHERE r.id IN (SELECT value FROM json_each(?))"
 )
 _SQLITE_SNIPPETS = (
@@ -339,11 +346,11 @@ _SQLITE_SNIPPETS = (
 )
 _PG_DETAILS = (
     "SELECT r.id, e.event_id, e.claim_id, e.type, r.field, "
-    "ts_headline('english', s.data #>> ({path}), {{q}}, "
+    "ts_headline('english', s.data #>> (" + _PATH_PG + "), to_tsquery('english', %(q)s), "
     "'StartSel=[, StopSel=], MinWords=20, MaxWords=40') "
-    "FROM search_rows r JOIN events e ON e.position = (r.id >> {bits}) "
-    "JOIN events s ON s.position = {source} WHERE r.id = ANY(%(ids)s)"
-).format(path=_path_pg(), bits=SEQ_BITS, source=_TEXT_SOURCE)
+    "FROM search_rows r JOIN events e ON e.position = (r.id >> 20) "
+    "JOIN events s ON s.position = coalesce(r.source, r.id >> 20) WHERE r.id = ANY(%(ids)s)"
+)
 
 
 def _details(cur: Any, dialect: str, query: Query, ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -354,8 +361,7 @@ def _details(cur: Any, dialect: str, query: Query, ids: list[int]) -> dict[int, 
         cur.execute(_SQLITE_SNIPPETS, (_fts5(query), orjson.dumps(ids).decode()))
         snippets = dict(cur.fetchall())
     else:
-        params: dict[str, Any] = {"ids": ids}
-        cur.execute(_PG_DETAILS.format(q=_tsquery(query, params)), params)
+        cur.execute(_PG_DETAILS, {"ids": ids, "q": _tsquery(query)})
         found = cur.fetchall()
         rows = {r[0]: r[1:5] for r in found}
         snippets = {r[0]: r[5] for r in found}

@@ -107,6 +107,29 @@ def actor_streams(dbapi_conn: Any, dialect_name: str) -> str:
     """The condition that selects the actor streams' rows on this connection's database."""
     return ACTOR_RANGE if actor_streams_by_range(dbapi_conn, dialect_name) else ACTOR_LIKE
 
+#: The fold's columns for the driver-cursor reads of the projection (JSON `data` follows).
+FOLD_LIST = (
+    "position, event_id, type, claim_id, version, schema_version, occurred_from, occurred_to, "
+    "recorded_at"
+)
+#: The actor streams' rows as the projection folds them, per engine and actor condition.
+ACTOR_ROWS_SQLITE = (
+    "SELECT " + FOLD_LIST + ", data FROM events WHERE " + ACTOR_RANGE + " ORDER BY position"
+)
+ACTOR_ROWS_PG_RANGE = (
+    "SELECT " + FOLD_LIST + ", data::text FROM events WHERE " + ACTOR_RANGE
+    + " ORDER BY position"
+)
+ACTOR_ROWS_PG_LIKE = (
+    "SELECT " + FOLD_LIST + ", data::text FROM events WHERE " + ACTOR_LIKE
+    + " ORDER BY position"
+)
+
+
+_ACTOR_EVENTS_BY_RANGE = _SELECT + "WHERE " + ACTOR_RANGE + " ORDER BY position"
+_ACTOR_EVENTS_BY_LIKE = _SELECT + "WHERE " + ACTOR_LIKE + " ORDER BY position"
+
+
 SQLITE = Dialect(
     name="sqlite",
     head=_HEAD,
@@ -241,7 +264,8 @@ class DriverReads:
 
     def actor_events(self, up_to: int | None = None) -> list[StoredEvent]:
         text = self.d.json_text
-        sql = _SELECT + "WHERE " + actor_streams(self.conn, self.d.name) + " ORDER BY position"
+        by_range = actor_streams_by_range(self.conn, self.d.name)
+        sql = _ACTOR_EVENTS_BY_RANGE if by_range else _ACTOR_EVENTS_BY_LIKE
         cur = self.conn.cursor()
         try:
             cur.execute(sql)  # no parameters: the LIKE's '%' is not a placeholder
