@@ -30,41 +30,8 @@ class StreamResult:
     evidence: list[str] = field(default_factory=list)  # digests of the copies newly stored
 
 
-class EventStore(Protocol):
-    """An append-only, hash-chained log of events."""
-
-    def append(
-        self,
-        events: Sequence[NewEvent],
-        *,
-        keep_recorded_at: bool = False,
-        dry_run: bool = False,
-        evidence: Sequence[EvidenceCopy] = (),
-    ) -> AppendResult:
-        """Append a batch atomically under the write lock; all or nothing (`dry_run`: decide only).
-
-        `evidence`: copies stored in the same transaction (idempotent by digest), which the
-        batch's events may name in `source.archive`.
-        """
-        ...
-
-    def append_stream(
-        self,
-        chunks: Iterable[Sequence[NewEvent]],
-        *,
-        keep_recorded_at: bool = False,
-        dry_run: bool = False,
-        before_commit: Callable[[Any], None] | None = None,
-        evidence: Sequence[EvidenceCopy] = (),
-    ) -> StreamResult:
-        """`append` of the chunks' concatenation, one chunk in memory at a time: one transaction
-        under the write lock, all or nothing (an error in any chunk stores none of them).
-
-        `before_commit(view)` runs after the last chunk, inside the transaction: `view.get(ids)`
-        and `view.last_versions(claim_ids)` see the whole input and the log; raising refuses
-        the lot. `evidence`: copies stored before the commit, which may grow while the
-        chunks are read (an import stages each copy as it meets its line)."""
-        ...
+class EventReader(Protocol):
+    """The read half of the log: what every question needs, and all a read-only reader has."""
 
     def head(self) -> Head:
         """The last event's position, hash and recorded_at."""
@@ -107,6 +74,43 @@ class EventStore(Protocol):
         ...
 
     def close(self) -> None:
+        ...
+
+
+class EventStore(EventReader, Protocol):
+    """An append-only, hash-chained log of events: the reader, and the appends."""
+
+    def append(
+        self,
+        events: Sequence[NewEvent],
+        *,
+        keep_recorded_at: bool = False,
+        dry_run: bool = False,
+        evidence: Sequence[EvidenceCopy] = (),
+    ) -> AppendResult:
+        """Append a batch atomically under the write lock; all or nothing (`dry_run`: decide only).
+
+        `evidence`: copies stored in the same transaction (idempotent by digest), which the
+        batch's events may name in `source.archive`.
+        """
+        ...
+
+    def append_stream(
+        self,
+        chunks: Iterable[Sequence[NewEvent]],
+        *,
+        keep_recorded_at: bool = False,
+        dry_run: bool = False,
+        before_commit: Callable[[Any], None] | None = None,
+        evidence: Sequence[EvidenceCopy] = (),
+    ) -> StreamResult:
+        """`append` of the chunks' concatenation, one chunk in memory at a time: one transaction
+        under the write lock, all or nothing (an error in any chunk stores none of them).
+
+        `before_commit(view)` runs after the last chunk, inside the transaction: `view.get(ids)`
+        and `view.last_versions(claim_ids)` see the whole input and the log; raising refuses
+        the lot. `evidence`: copies stored before the commit, which may grow while the
+        chunks are read (an import stages each copy as it meets its line)."""
         ...
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,6 +48,73 @@ def void(target: str, claim: str = "c-1") -> NewEvent:
             "data": {"target_event_id": target, "reason": "recorded twice"},
         }
     )
+
+
+class ReaderBacked:
+    """Appends through the SQL store, and every read through the read-only SQLite reader
+    (`EventReader` on the bare sqlite3 driver) opened on the same file."""
+
+    _READS = ("head", "head_at", "read_claim", "read_after", "get", "read_actors",
+              "linking_claims", "position_before")
+
+    def __init__(self, path: str, clock: Any) -> None:
+        from ledger.service import open_ledger
+        from ledger.store.sql.reader import open_sqlite_reader
+        from ledger.store.sql.revision import HEAD
+
+        self._writer = open_ledger(path, clock=clock)
+        self._reader = open_sqlite_reader(Path(path), HEAD, 5.0)
+        assert self._reader is not None, "the reader refused a current ledger file"
+
+    def append(self, *args: Any, **kwargs: Any) -> Any:
+        return self._writer.store.append(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._READS:
+            return getattr(self._reader, name)
+        raise AttributeError(name)
+
+    def close(self) -> None:
+        self._reader.close()
+        self._writer.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", "sqlite-reader", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path, clock: Any):  # type: ignore[no-untyped-def]
+    """The contract's store on every implementation, the read-only reader included."""
+    if request.param == "sqlite-reader":
+        backed = ReaderBacked(str(tmp_path / "reader.db"), clock)
+        yield backed
+        backed.close()
+        return
+    ledger = request.getfixturevalue("ledger_" + request.param.replace("-", "_"))
+    yield ledger.store
+
+
+@pytest.fixture
+def ledger_memory(clock: Any):  # type: ignore[no-untyped-def]
+    from ledger.service import Ledger
+    from ledger.store.memory import MemoryStore
+
+    return Ledger(store=MemoryStore(clock=clock))
+
+
+@pytest.fixture
+def ledger_sqlite(tmp_path: Path, clock: Any):  # type: ignore[no-untyped-def]
+    from ledger.service import open_ledger
+
+    opened = open_ledger(str(tmp_path / "ledger.db"), clock=clock)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def ledger_postgres(pg_url: str, clock: Any):  # type: ignore[no-untyped-def]
+    from ledger.service import open_ledger
+
+    opened = open_ledger(pg_url, clock=clock)
+    yield opened
+    opened.close()
 
 
 def test_empty_store_has_zero_head(store) -> None:

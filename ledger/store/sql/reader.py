@@ -11,13 +11,11 @@ it. Nothing here writes, so it never needs the write lock or the migrations.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ledger.domain.errors import LedgerError
-from ledger.domain.model import EMPTY_HEAD, Head, NewEvent, StoredEvent
+from ledger.domain.model import EMPTY_HEAD, Head, StoredEvent
 from ledger.store.sql.statements import SQLITE, SQLITE_READ_AFTER, DriverReads, to_event
-from ledger.store.port import AppendResult
 from ledger.store.sql.evidence import ReadOnlyEvidence
 from ledger.store.sql.sqlite_file import warn_if_shared
 
@@ -53,21 +51,12 @@ def open_sqlite_reader(path: Path, head_revision: str, timeout_s: float) -> Sqli
 
 
 class SqliteReader:
-    """The read half of the store port on one sqlite3 connection."""
+    """`EventReader` on one sqlite3 connection: the bare driver, no SQLAlchemy."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self.reads = DriverReads(conn, SQLITE)
         self.evidence = ReadOnlyEvidence(conn, "sqlite")
-
-    def append(
-        self,
-        events: Sequence[NewEvent],
-        *,
-        keep_recorded_at: bool = False,
-        dry_run: bool = False,
-    ) -> AppendResult:
-        raise LedgerError("this ledger was opened for reading only")
 
     def head(self) -> Head:
         return self.reads.head()
