@@ -113,6 +113,11 @@ def test_the_readme_library_example_runs_as_written(tmp_path: Path, monkeypatch)
     scope: dict[str, object] = {}
     exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
     assert (tmp_path / "my.db").exists()
+    # What the example asks: the WSJ report as of 10 November, certain events only.
+    answer = scope["answer"]
+    assert isinstance(answer, dict)
+    assert answer["status"] == "reported"
+    assert answer["basis"]["position"] == 16 and answer["basis"]["certain"] is True
 
 
 def test_the_answer_reference_names_every_key_of_show_why_and_timeline(tmp_path: Path) -> None:
