@@ -103,10 +103,6 @@ def actor_streams_by_range(dbapi_conn: Any, dialect_name: str) -> bool:
     return _ORDERED[key]
 
 
-def actor_streams(dbapi_conn: Any, dialect_name: str) -> str:
-    """The condition that selects the actor streams' rows on this connection's database."""
-    return ACTOR_RANGE if actor_streams_by_range(dbapi_conn, dialect_name) else ACTOR_LIKE
-
 #: The fold's columns for the driver-cursor reads of the projection (JSON `data` follows).
 FOLD_LIST = (
     "position, event_id, type, claim_id, version, schema_version, occurred_from, occurred_to, "
