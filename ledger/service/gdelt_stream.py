@@ -24,11 +24,10 @@ from typing import IO, Any
 
 from ledger.domain.errors import DuplicateEventError, InvalidInput, LedgerError
 from ledger.domain.model import NewEvent
-from ledger.ingest.gdelt import Source, event_line, read_gdelt_events, recorded_at
+from ledger.ingest.gdelt import Source, event_line, read_gdelt_event_values, recorded_at
+from ledger.ingest.gdelt_events import FIELDS, new_event
 from ledger.service.gdelt import _FIELD_COLUMNS, _refusal, _rows, _time_refusal, _validated
-from ledger.service import log as service_log
 from ledger.service.log import chunked, stream_json
-from ledger.service.pipeline import mapped_chunks
 
 #: Events per sorted run of an out-of-order file (what the sort holds in memory at once).
 SORT_RUN = 50_000
@@ -70,7 +69,7 @@ def _import(
     in_order: bool,
 ) -> dict[str, Any]:
     state = _Pass()
-    events = _mapped(_rows(read_gdelt_events(reopen()), progress), state)
+    events = _mapped(_rows(read_gdelt_event_values(reopen(), FIELDS), progress), state)
     ordered = _checked_order(events) if in_order else _sorted_externally(events)
 
     def chunks() -> Iterator[list[NewEvent]]:
@@ -93,33 +92,35 @@ def _import(
     return {"rows": report["lines"], **report}
 
 
-def map_rows(rows: list[tuple[int, dict[str, str]]]) -> list[NewEvent]:
-    """GDELT rows as validated events (in the worker of `ledger.service.pipeline`)."""
-    events = []
-    for number, row in rows:
-        try:
-            line = event_line(row)
-            line["recorded_at"] = recorded_at(row)
-        except ValueError as exc:
-            raise _refusal(exc, number) from None
-        events.append(_validated(line, number, _FIELD_COLUMNS))
-    return events
+def event_of(values: list[str], number: int) -> NewEvent:
+    """A row's event: the fast path, or the reference one (event_line + validate_event) when
+    the fast path is not certain, which also words any refusal."""
+    event = new_event(values, number)
+    if event is not None:
+        return event
+    row = dict(zip(FIELDS, values))
+    try:
+        line = event_line(row)
+        line["recorded_at"] = recorded_at(row)
+    except ValueError as exc:
+        raise _refusal(exc, number) from None
+    return _validated(line, number, _FIELD_COLUMNS)
 
 
-def _mapped(rows: Iterable[tuple[int, dict[str, str]]], state: _Pass) -> Iterator[NewEvent]:
-    # In this process: a GDELT row is a dict of 61 strings, and handing chunks of them to the
-    # validation worker (pickled, several in flight) cost more memory than the worker saved time.
-    for chunk in mapped_chunks(rows, map_rows, size=service_log.IMPORT_CHUNK, parallel=False):
-        for event in chunk:
-            gid = int(event.metadata["gdelt_event_id"])
-            number = event.line or 0
-            first = state.first_line.setdefault(gid, number)
-            if first != number:
-                # The same row again is skipped by the store as already stored; a different
-                # one is refused there, and `_clash` names both lines.
-                state.repeats += 1
-                state.later_line.setdefault(gid, number)
-            yield event
+def _mapped(rows: Iterable[tuple[int, list[str]]], state: _Pass) -> Iterator[NewEvent]:
+    # In this process: handing rows to the validation worker (pickled, several chunks in
+    # flight) cost more memory than the worker saved time.
+    first_line, later_line = state.first_line, state.later_line
+    for number, values in rows:
+        event = event_of(values, number)
+        gid = int(event.metadata["gdelt_event_id"])
+        first = first_line.setdefault(gid, number)
+        if first != number:
+            # The same row again is skipped by the store as already stored; a different
+            # one is refused there, and `_clash` names both lines.
+            state.repeats += 1
+            later_line.setdefault(gid, number)
+        yield event
 
 
 def _checked_order(events: Iterable[NewEvent]) -> Iterator[NewEvent]:
