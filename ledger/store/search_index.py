@@ -204,11 +204,16 @@ class Plan:
     closes: list[tuple[int, int]]
 
 
+def rewritten_streams(added: Iterable[Any]) -> set[str]:
+    """The streams whose rows an append may change beyond adding its events' own texts."""
+    return {e.claim_id for e in added if e.type in ERRATA_TYPES or e.type == "ActorUnaliased"}
+
+
 def plan_index(
     added: Sequence[Any], claim_events: Callable[[str], Sequence[Any]]
 ) -> Plan:
     """The index changes for newly stored events (`claim_events`: a stream's events, all)."""
-    rewritten = {e.claim_id for e in added if e.type in ERRATA_TYPES or e.type == "ActorUnaliased"}
+    rewritten = rewritten_streams(added)
     inserts: list[Row] = []
     closes: list[tuple[int, int]] = []
     for e in added:

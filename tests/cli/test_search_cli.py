@@ -175,3 +175,13 @@ def test_actor_names_and_aliases_are_found_from_their_position_on(db_url: str) -
     assert after == {("ActorUnaliased", "alias")}
     before = {(h["type"], h["field"]) for h in _search(db_url, '"sergei choigou"', "--known-at", "@2")}
     assert before == {("ActorRegistered", "aliases")}
+
+
+def test_an_alias_hit_shows_the_alias_it_matched(db_url: str) -> None:
+    # Bug: SQLite stored an alias's row without its array index, so the hit had no snippet.
+    assert_ok(cli_in_process("actor", "add", "sergei-shoigu", "--name", "Sergei Shoigu",
+                             "--alias", "Sergei Choigou", "--alias", "Shoigu Kuzhugetovich",
+                             "--db", db_url))
+    snippets = {h["snippet"] for h in _search(db_url, "choigou")}
+    assert snippets == {"Sergei [Choigou]"}
+    assert {h["snippet"] for h in _search(db_url, "kuzhugetovich")} == {"Shoigu [Kuzhugetovich]"}

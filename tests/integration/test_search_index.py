@@ -118,3 +118,24 @@ def test_a_large_import_indexes_every_event(engine: str, tmp_path: Any) -> None:
         assert sorted(h["claim_id"] for h in hits) == sorted(
             f"bulk-{i}" for i in range(300) if i % 7 == 3 and i != 3
         )
+
+
+def test_the_migration_gives_alias_rows_stored_without_their_index_their_snippet(
+    tmp_path: Any,
+) -> None:
+    # Before revision 0009 SQLite stored a plain alias row without its array index.
+    url = str(tmp_path / "aliases.db")
+    assert_ok(cli_in_process("actor", "add", "sergei-shoigu", "--name", "Sergei Shoigu",
+                             "--alias", "Sergei Choigou", "--db", url))
+    rows = _rows(url)
+    engine = create_engine(resolve_url(url))
+    try:
+        downgrade(engine, "0008")
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE search_rows SET item = NULL WHERE field = 21"))
+        assert _rows(url) != rows
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    assert _rows(url) == rows
+    assert [h["snippet"] for h in _hits(url, "choigou")] == ["Sergei [Choigou]"]

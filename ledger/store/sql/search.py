@@ -27,6 +27,8 @@ from ledger.store.search_index import (
     Row,
     claim_rows,
     plan_index,
+    rewritten_streams,
+    texts_of,
     tokens,
 )
 
@@ -40,8 +42,12 @@ _SQLITE_INSERT = (
     "occurred_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SQLITE_FTS_INSERT = "INSERT INTO search_fts (rowid, text) VALUES (?, ?)"
-# Most rows are their event's own text, current: two columns, the rest NULL.
-_SQLITE_INSERT_PLAIN = "INSERT INTO search_rows (id, field) VALUES (?, ?)"
+# Most rows are their event's own text, current: the id, the field and its array index; the
+# rest NULL (the event's own position and interval).
+_SQLITE_INSERT_PLAIN = "INSERT INTO search_rows (id, field, item) VALUES (?, ?, ?)"
+_PG_INSERT_PLAIN = (
+    "INSERT INTO search_rows (id, field, item, tsv) VALUES (%s, %s, %s, to_tsvector('english', %s))"
+)
 _CLOSE = {"sqlite": "UPDATE search_rows SET valid_to = ? WHERE id = ?",
           "postgresql": "UPDATE search_rows SET valid_to = %s WHERE id = %s"}
 _EVENT_COLUMNS = "position, event_id, type, claim_id, occurred_from, occurred_to, data"
@@ -78,6 +84,7 @@ def index_events(dbapi: Any, dialect: str, events: Sequence[Any]) -> None:
     """Index newly stored events inside the caller's (append) transaction."""
     if not events:
         return
+    rewritten = rewritten_streams(events)
     cur = dbapi.cursor()
     try:
 
@@ -85,9 +92,37 @@ def index_events(dbapi: Any, dialect: str, events: Sequence[Any]) -> None:
             cur.execute(_CLAIM[dialect], (claim_id,))
             return [_log_row(r) for r in cur.fetchall()]
 
-        _apply(cur, dialect, plan_index(events, claim_events))
+        # Nearly every event only adds its own texts: their parameters are written straight
+        # from its data (what `plan_index` would derive, without a Row per text).
+        own = [e for e in events if e.claim_id not in rewritten] if rewritten else events
+        for i in range(0, len(own), _CHUNK):
+            _insert_own(cur, dialect, own[i : i + _CHUNK])
+        if rewritten:
+            changed = [e for e in events if e.claim_id in rewritten]
+            _apply(cur, dialect, plan_index(changed, claim_events))
     finally:
         cur.close()
+
+
+def _insert_own(cur: Any, dialect: str, events: Sequence[Any]) -> None:
+    rows: list[tuple[int, int, int | None]] = []
+    texts: list[tuple[int, str]] = []
+    codes = FIELD_CODES
+    for e in events:
+        base = e.position << SEQ_BITS
+        for seq, ((name, item), text) in enumerate(texts_of(e.type, e.data).items()):
+            rows.append((base | seq, codes[name], item))
+            texts.append((base | seq, text))
+    if not rows:
+        return
+    if dialect == "sqlite":
+        cur.executemany(_SQLITE_INSERT_PLAIN, rows)
+        cur.executemany(_SQLITE_FTS_INSERT, texts)
+    else:
+        cur.executemany(
+            _PG_INSERT_PLAIN,
+            [(*row, " ".join(tokens(text))) for row, (_, text) in zip(rows, texts)],
+        )
 
 
 def _apply(cur: Any, dialect: str, plan: Plan) -> None:
@@ -96,7 +131,9 @@ def _apply(cur: Any, dialect: str, plan: Plan) -> None:
         if dialect == "sqlite":
             plain = [r for r in chunk if _plain(r)]
             if plain:
-                cur.executemany(_SQLITE_INSERT_PLAIN, [(r.id, FIELD_CODES[r.field]) for r in plain])
+                cur.executemany(
+                    _SQLITE_INSERT_PLAIN, [(r.id, FIELD_CODES[r.field], r.item) for r in plain]
+                )
             if len(plain) < len(chunk):
                 cur.executemany(_SQLITE_INSERT, [stored_columns(r) for r in chunk if not _plain(r)])
             cur.executemany(_SQLITE_FTS_INSERT, [(r.id, r.text) for r in chunk])
