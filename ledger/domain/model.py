@@ -23,6 +23,17 @@ class Interval:
 
 
 @dataclass(frozen=True, slots=True)
+class Prepared:
+    """What an event's hash needs that depends on the event alone, worked out ahead of the
+    append (an import does it on its second core while the first writes): the salt, the
+    data_hash over salt and data, and the occurred interval as the hash spells it."""
+
+    salt: str
+    data_hash: str
+    occurred_texts: tuple[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
 class NewEvent:
     """A validated event on its way into the log."""
 
@@ -37,6 +48,7 @@ class NewEvent:
     salt: str | None = None  # hex; kept from an export line, else the store draws one
     recorded_at: int | None = None  # kept only under --keep-recorded-at
     line: int | None = None  # input line, for error messages
+    prepared: Prepared | None = None  # from codec.prepare: the same event, hashed sooner
 
     @property
     def is_erratum(self) -> bool:

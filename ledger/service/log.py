@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ledger.codec import export_line
+from ledger.codec import export_line, prepare
 from ledger.domain.errors import InvalidInput
 from ledger.domain.events import validate_event
 from ledger.domain.jsonline import parse_json_line
@@ -90,8 +90,9 @@ def parse_events(
 def validate_lines(
     lines: list[tuple[int, bytes]], *, tz: ZoneInfo | None, keep_recorded_at: bool
 ) -> list[NewEvent]:
-    """One chunk of an import, validated (in the worker of `ledger.service.pipeline`)."""
-    return list(iter_events(lines, tz=tz, keep_recorded_at=keep_recorded_at))
+    """One chunk of an import, validated and prepared for hashing (in the worker of
+    `ledger.service.pipeline`, so the writer's core only chains and writes)."""
+    return [prepare(e) for e in iter_events(lines, tz=tz, keep_recorded_at=keep_recorded_at)]
 
 
 #: Events validated, planned and written per step of a streamed import: what memory holds.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
-from ledger.codec import canonical_json, event_hash, new_salt
+from ledger.codec import canonical_json, event_hash, new_salt, prepared_hash
 from ledger.domain.actors import ACTOR_TYPES, Registry, actor_id_of, check_actor_event, registry_at
 from ledger.domain.errata import check_erratum
 from ledger.domain.evidence import archives_named
@@ -151,22 +151,33 @@ def plan_append(
         position += 1
         occurred = event.occurred
         start, end = (occurred.start, occurred.end) if occurred else (recorded_at, recorded_at)
-        salt = event.salt or new_salt()
-        digest = event_hash(
-            prev_hash=prev_hash,
-            event_id=event.event_id,
-            type=event.type,
-            claim_id=event.claim_id,
-            version=current + 1,
-            position=position,
-            schema_version=event.schema_version,
-            occurred_from=start,
-            occurred_to=end,
-            recorded_at=recorded_at,
-            salt=salt,
-            data=event.data,
-            metadata=event.metadata,
-        )
+        prepared = event.prepared
+        if prepared is None:
+            salt = event.salt or new_salt()
+            digest = event_hash(
+                prev_hash=prev_hash,
+                event_id=event.event_id,
+                type=event.type,
+                claim_id=event.claim_id,
+                version=current + 1,
+                position=position,
+                schema_version=event.schema_version,
+                occurred_from=start,
+                occurred_to=end,
+                recorded_at=recorded_at,
+                salt=salt,
+                data=event.data,
+                metadata=event.metadata,
+            )
+        else:
+            salt = prepared.salt
+            recorded_text = format_instant(recorded_at)
+            from_text, to_text = prepared.occurred_texts or (recorded_text, recorded_text)
+            digest = prepared_hash(
+                prev_hash, event.event_id, event.type, event.claim_id, current + 1, position,
+                event.schema_version, from_text, to_text, recorded_text, prepared.data_hash,
+                event.metadata,
+            )  # fmt: skip
         stored = StoredEvent(
             position=position,
             event_id=event.event_id,
