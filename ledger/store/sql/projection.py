@@ -16,10 +16,8 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 from ledger.domain.actors import registry_at, touched_keys
 from ledger.domain.view import FoldRow
 from ledger.projections.snapshot import (
-    Built,
     Snapshot,
     actor_keys,
-    build_snapshot,
     load_snapshot,
 )
 from ledger.store.sql.engine import (
@@ -32,6 +30,7 @@ from ledger.store.sql.engine import (
 from ledger.store.sql.schema import claim_projection as P
 from ledger.store.sql.schema import events as T
 from ledger.store.sql.schema import projection_checkpoints as C
+from ledger.store.sql.replay import FOLD_LIST, Row, claims_of, log_sql, parallel_rows, snapshot_row
 from ledger.store.sql.statements import (
     ACTOR_ROWS_PG_LIKE,
     ACTOR_ROWS_PG_RANGE,
@@ -57,10 +56,7 @@ _ROWS = select(P.c.claim_id, P.c.last_position, P.c.timeline, P.c.certain, P.c.b
 _ROWS_BY_ID = _ROWS.where(P.c.claim_id.in_(bindparam("ids", expanding=True)))
 # What the fold reads of an event; metadata, salt and hashes never matter to a projection.
 # The same, as SQL text for the driver-cursor reads (JSON `data` is appended per engine).
-_FOLD_LIST = (
-    "position, event_id, type, claim_id, version, schema_version, occurred_from, occurred_to, "
-    "recorded_at"
-)
+_FOLD_LIST = FOLD_LIST
 _FOLD_COLUMNS = (
     T.c.position,
     T.c.event_id,
@@ -107,7 +103,7 @@ def catch_up(engine: Engine, progress: Progress | None = None) -> tuple[int, int
             return done, done
     try:
         with write_transaction(engine, brief=True) as conn:
-            return _catch_up(conn, progress)
+            return _catch_up(conn, progress, parallel=True)
     except (WriteRefused, LockTimeout):  # read-only, or a long writer: questions refold
         return done, done
 
@@ -287,11 +283,15 @@ def rebuild(engine: Engine, progress: Progress | None = None) -> int:
     with write_transaction(engine) as conn:
         conn.execute(delete(P))
         _set_checkpoint(conn, 0)
-        _catch_up(conn, progress)
+        _catch_up(conn, progress, parallel=True)
         return int(conn.execute(select(func.count()).select_from(P)).scalar() or 0)
 
 
-def _catch_up(conn: Connection, progress: Progress | None) -> tuple[int, int]:
+def _catch_up(
+    conn: Connection, progress: Progress | None, *, parallel: bool = False
+) -> tuple[int, int]:
+    """`parallel`: a whole-log fold may use worker processes (replay, an explicit catch-up;
+    never a question's catch-up, which may run in a threaded server)."""
     start, head = _state(conn)
     if start >= head:
         return start, start
@@ -310,13 +310,25 @@ def _catch_up(conn: Connection, progress: Progress | None) -> tuple[int, int]:
         # a claim whose every event is now voided simply gets no new row.
         for chunk in _chunks(claims):
             conn.execute(delete(P).where(P.c.claim_id.in_(chunk)))
-    rows: list[dict[str, Any]] = []
+    if not is_sqlite(conn) and (claims is None or len(claims) >= _WRITE_CHUNK):
+        conn.exec_driver_sql(_PG_LZ4)
+    batches = parallel_rows(conn, head, actors) if parallel and claims is None else None
+    if batches is not None:
+        done = 0
+        for folded, events in batches:
+            _insert_rows(conn, folded)
+            done += events
+            if progress is not None:
+                progress(done, total)
+        _set_checkpoint(conn, head)
+        return start, head
+    rows: list[Row] = []
     done = 0
     for claim_id, events in _events_by_claim(conn, claims, head):
-        built = build_snapshot(claim_id, events, head, actors)
+        row = snapshot_row(claim_id, events, head, actors)
         done += len(events)
-        if built is not None:
-            rows.append(_row(claim_id, events, built))
+        if row is not None:
+            rows.append(row)
         if len(rows) >= _WRITE_CHUNK:
             _insert_rows(conn, rows)
             rows = []
@@ -330,22 +342,27 @@ def _catch_up(conn: Connection, progress: Progress | None) -> tuple[int, int]:
     return start, head
 
 
+# A replay writes about as many bytes as the log holds, mostly bodies of a few KB that
+# PostgreSQL compresses as it stores them: with lz4 rather than the default pglz, the COPY of
+# 100,000 events' rows took 0.3 s instead of 0.95 s, for the same size on disk. For this
+# transaction only, and only where the server has lz4 (PostgreSQL 14 and later, built with it).
+_PG_LZ4 = (
+    "SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings "
+    "WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals)"
+)
+
+
 def _claims_naming(conn: Connection, keys: set[str]) -> set[str]:
     """Claims whose snapshot names an actor whose registry entry new actor events changed:
     they have no event of their own after the checkpoint, yet their answer changes."""
     return {c for c, snap in _read(conn, None).items() if actor_keys(snap) & keys}
 
 
-_Row = tuple[str, int, str, bytes, bytes, bytes]
+_Row = Row
 _COLUMN_LIST = "claim_id, last_position, status, timeline, certain, body"
 _SQLITE_INSERT = f"INSERT INTO claim_projection ({_COLUMN_LIST}) VALUES (?, ?, ?, ?, ?, ?)"
 _PG_COPY = f"COPY claim_projection ({_COLUMN_LIST}) FROM STDIN (FORMAT BINARY)"
 _PG_TYPES = ["varchar", "int8", "varchar", "bytea", "bytea", "bytea"]
-
-
-def _row(claim_id: str, events: list[FoldRow], built: Built) -> _Row:
-    last = max(e.position for e in events)
-    return (claim_id, last, built.status, built.timeline, built.certain, built.body)
 
 
 def _insert_rows(conn: Connection, rows: list[_Row]) -> None:
@@ -384,33 +401,21 @@ def _events_by_claim(
             yield claim_id, [FoldRow(*r) for r in rows]
 
 
-# Replay reads every event: through the driver's own cursor, JSON as text decoded by orjson.
-# SQLAlchemy's per-row processing cost as much as the fold of the row.
-_WHOLE_LOG_SQLITE = (
-    "SELECT " + _FOLD_LIST + ", data FROM events WHERE position <= ? ORDER BY claim_id, version"
-)
-_WHOLE_LOG_PG = (
-    "SELECT " + _FOLD_LIST + ", data::text FROM events WHERE position <= %s "
-    "ORDER BY claim_id, version"
-)
-
-
+# Replay reads every event through the driver's own cursor (replay.log_sql).
 def _whole_log_by_claim(conn: Connection, head: int) -> Iterator[tuple[str, list[FoldRow]]]:
     driver = conn.connection.driver_connection
     assert driver is not None
     if is_sqlite(conn):
         cursor = driver.cursor()
         cursor.arraysize = 5_000
-        cursor.execute(_WHOLE_LOG_SQLITE, (head,))
+        cursor.execute(log_sql("sqlite"), (head,))
     else:
         # A server-side cursor inside the replay's transaction: streamed, never all in memory.
         cursor = driver.cursor(name="ledger_replay")
         cursor.itersize = 5_000
-        cursor.execute(_WHOLE_LOG_PG, (head,))
-    loads = orjson.loads
+        cursor.execute(log_sql("postgresql"), (head,))
     try:
-        for claim_id, rows in groupby(cursor, key=_claim_of):
-            yield claim_id, [FoldRow(*r[:9], loads(r[9])) for r in rows]
+        yield from claims_of(cursor)
     finally:
         cursor.close()
 
@@ -521,9 +526,9 @@ def refold_rows(conn: Connection, head: int) -> Iterator[_Row]:
     actor_rows = _actor_rows(conn, head)
     actors = registry_at(actor_rows)
     for claim_id, events in _whole_log_by_claim(conn, head):
-        built = build_snapshot(claim_id, events, head, actors)
-        if built is not None:
-            yield _row(claim_id, events, built)
+        row = snapshot_row(claim_id, events, head, actors)
+        if row is not None:
+            yield row
 
 
 def _claim_events(conn: Connection, claim_id: str, position: int) -> list[FoldRow]:
