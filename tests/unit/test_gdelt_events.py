@@ -27,9 +27,11 @@ from ledger.ingest.gdelt import (
     EVENT_COLUMNS,
     GDELT_NAMESPACE,
     event_line,
+    is_url,
     read_gdelt_event_values,
     read_gdelt_events,
     recorded_at,
+    source_domain,
 )
 from ledger.ingest.gdelt_events import FIELDS, new_event
 from ledger.service.gdelt_stream import event_of
@@ -142,6 +144,23 @@ def test_worked_out_values_stay_right_when_the_caches_empty(
                       "http://x.org/", "A", "B", "", "", ""]
             assert new_event(values, 1) == reference(values, 1)
     assert len(gdelt_events._OCCURRED) <= 2 and len(gdelt_events._RECORDED) <= 2
+
+
+url_pieces = st.sampled_from([
+    "http://", "https://", "HTTP://", "ftp://", "http:", "//", "www.", "WWW.", "Example", "a.b",
+    ".", "/", "?", "#", "@", ":", "80", "[", "]", "::1", "%", "eth0", " ", "\t", "\n", "\x01",
+    "\x7f", "é", "例", "\ud800", "-", "_", "x",
+])
+
+
+@settings(max_examples=1000)
+@given(st.lists(url_pieces, min_size=1, max_size=8).map("".join))
+@example("https://www.Example-News.com/story/1")
+@example("http://./x")
+@example("http://www./")
+def test_the_outlet_is_source_domain_and_is_url(url: str) -> None:
+    url = url.strip()  # as the readers give it
+    assert gdelt_events._outlet(url) == (source_domain(url), is_url(url))
 
 
 @given(st.integers(0, 10**18 - 1))
