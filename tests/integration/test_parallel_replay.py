@@ -128,3 +128,4 @@ def test_ranges_hold_every_claim_once_and_about_target_events(counts: list[int],
     for low, high in cut[:-1]:  # a range closes as soon as it holds `target` events
         inside = [n for c, n in zip(claims, counts) if low <= c and (high is None or c < high)]
         assert sum(inside) >= target > sum(inside[:-1])
+

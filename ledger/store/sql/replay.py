@@ -19,6 +19,7 @@ never uses or closes the connections it inherited (see `_start`).
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
@@ -142,10 +143,12 @@ def parallel_rows(conn: Connection, head: int, actors: Registry | None) -> Itera
     """The whole log's projection rows in claim order, in batches of (rows, events folded),
     folded by worker processes; None when this log or machine is better folded here."""
     workers = worker_count()
-    if workers < 2 or head < PARALLEL_MIN_EVENTS or not _shareable(conn.engine):
+    if workers < 2 or head < PARALLEL_MIN_EVENTS:
         return None
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
+        if not _shareable(conn.engine, cursor):
+            return None
         cursor.execute(_CLAIM_SIZES)
         cut = ranges(cursor.fetchall(), RANGE_EVENTS)
     finally:
@@ -155,16 +158,25 @@ def parallel_rows(conn: Connection, head: int, actors: Registry | None) -> Itera
     return _run(conn.engine, head, actors, cut, min(workers, len(cut)))
 
 
-def _shareable(engine: Engine) -> bool:
-    """Whether another process can open this database (an in-memory SQLite one it cannot)."""
+def _shareable(engine: Engine, cursor: Any) -> bool:
+    """Whether other processes can read this database while the replay writes to it.
+
+    Not an in-memory SQLite database, and SQLite only in WAL mode: in a rollback journal the
+    writer takes an exclusive lock once its pages spill from the cache, and readers wait on
+    it until it commits (engine.py asks for WAL; a file system may refuse it).
+    """
     if engine.dialect.name == "postgresql":
         return True
     database = engine.url.database or ""
-    return bool(database) and database != ":memory:" and "mode=memory" not in database
+    if not database or database == ":memory:" or "mode=memory" in database:
+        return False
+    cursor.execute("PRAGMA journal_mode")  # reads the mode, changes nothing
+    return str(cursor.fetchone()[0]).lower() == "wal"
 
 
-# What a worker inherits by fork: (engine, head, actors), set only while a replay runs.
-_job: tuple[Engine, int, Registry | None] | None = None
+# What a worker inherits by fork: (engine, head, actors, the replaying process's pid), set
+# only while a replay runs.
+_job: tuple[Engine, int, Registry | None, int] | None = None
 _mine: dict[str, Any] = {}  # the worker's own state (in the replaying process: empty)
 
 
@@ -176,7 +188,7 @@ def _run(
     workers: int,
 ) -> Iterator[tuple[list[Row], int]]:
     global _job
-    _job = (engine, head, actors)
+    _job = (engine, head, actors, os.getpid())
     pool = ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("fork"), initializer=_start
     )
@@ -199,6 +211,7 @@ def _start() -> None:
     engine = _job[0]
     # Ctrl-C reaches the whole process group; the replaying process rolls back and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     # The inherited objects are never collected here (closing the parent's connections from
     # this process is what SQLite forbids), and never scanned (no copy of their pages).
     _mine["inherited"] = engine.pool
@@ -212,10 +225,24 @@ def _start() -> None:
     util.Finalize(None, driver.close, exitpriority=10)  # type: ignore[union-attr]
 
 
+def _die_with_parent() -> None:
+    """A replaying process killed outright (kill -9, out of memory) takes its workers along:
+    nothing else would stop them, waiting for work that never comes, holding connections."""
+    assert _job is not None
+    parent = _job[3]
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the line above took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
 def _fold_range(bounds: tuple[str, str | None]) -> tuple[list[Row], int]:
     """In a worker: one claim range of the log, read and folded into projection rows."""
     assert _job is not None
-    engine, head, actors = _job
+    engine, head, actors, _ = _job
     dialect = engine.dialect.name
     low, high = bounds
     cursor = _mine["driver"].cursor()
