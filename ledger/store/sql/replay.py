@@ -45,8 +45,11 @@ Row = tuple[str, int, str, bytes, bytes, bytes]
 
 #: Below this many events a replay folds in its own process: starting workers costs more.
 PARALLEL_MIN_EVENTS = 20_000
-#: Events per claim range handed to a worker (a range's rows are in memory at once).
+#: Events per claim range handed to a worker at most (a range's rows are in memory at once);
+#: smaller on a smaller log, so that no worker idles long at the end (eight ranges a worker).
 RANGE_EVENTS = 10_000
+_RANGES_PER_WORKER = 8
+_MIN_RANGE_EVENTS = 2_000
 _MAX_WORKERS = 8
 
 # What the fold reads of an event; metadata, salt and hashes never matter to a projection.
@@ -89,8 +92,12 @@ def log_sql(dialect: str) -> str:
 def claims_of(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[str, list[FoldRow]]]:
     """Rows of `log_sql`, decoded and grouped: each claim's fold rows in version order."""
     loads = orjson.loads
+    # Unpacked by name: a third cheaper than slicing each row (0.053 s against 0.079 s for
+    # 20,000 rows, of which orjson's decoding is 0.047 s).
     for claim_id, group in groupby(rows, key=_claim_of):
-        yield claim_id, [FoldRow(*r[:9], loads(r[9])) for r in group]
+        yield claim_id, [
+            FoldRow(p, e, t, c, v, s, f, to, r, loads(d)) for p, e, t, c, v, s, f, to, r, d in group
+        ]
 
 
 def snapshot_row(
@@ -150,7 +157,8 @@ def parallel_rows(conn: Connection, head: int, actors: Registry | None) -> Itera
         if not _shareable(conn.engine, cursor):
             return None
         cursor.execute(_CLAIM_SIZES)
-        cut = ranges(cursor.fetchall(), RANGE_EVENTS)
+        per_range = max(_MIN_RANGE_EVENTS, head // (workers * _RANGES_PER_WORKER))
+        cut = ranges(cursor.fetchall(), min(RANGE_EVENTS, per_range))
     finally:
         cursor.close()
     if len(cut) < 2:
