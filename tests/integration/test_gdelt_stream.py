@@ -121,3 +121,18 @@ def test_a_repeated_row_chunks_apart_is_kept_once_and_a_changed_one_names_both_l
     with pytest.raises(LedgerError, match="line 13.*also on line 2"):
         sql_ledger.import_gdelt(changed)
     assert sql_ledger.store.head().position == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.booleans()), max_size=60))
+def test_first_lines_answer_as_a_dict_does(steps: list[tuple[int, bool]]) -> None:
+    # Ids mostly increasing (GDELT's order) with some below the largest seen, as drawn.
+    ids = gdelt_stream.FirstLines()
+    model: dict[int, int] = {}
+    largest = 0
+    for line, (step, back) in enumerate(steps, start=1):
+        gid = largest - step if back else largest + step
+        largest = max(largest, gid)
+        assert ids.setdefault(gid, line) == model.setdefault(gid, line)
+    for gid in range(-45, max(model, default=0) + 2):
+        assert ids.get(gid) == model.get(gid)
