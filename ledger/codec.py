@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from hashlib import sha256
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import orjson
 import rfc8785
 
-from ledger.domain.model import NewEvent, Prepared, StoredEvent
+from ledger.domain.model import StoredEvent
 from ledger.domain.time import format_instant
 
 HASH_DOMAIN = b"ledger/v1\x00"
@@ -36,15 +35,6 @@ def new_salt() -> str:
 
 _SALT_POOL = 4_096
 _SALTS: list[str] = []
-
-
-def prepare(event: NewEvent) -> NewEvent:
-    """The event with its salt drawn and its data_hash and occurred texts worked out: what
-    the chained hash needs of it apart from its place in the log (see `prepared_hash`)."""
-    salt = event.salt or new_salt()
-    occurred = event.occurred
-    texts = None if occurred is None else (format_instant(occurred.start), format_instant(occurred.end))
-    return dataclasses.replace(event, prepared=Prepared(salt, data_hash(salt, event.data), texts))
 
 
 def _fast_ok(value: Any) -> bool:
@@ -177,7 +167,7 @@ def prepared_hash(
     metadata: dict[str, Any],
 ) -> str:
     """`chained_hash` of an event whose data_hash and time texts were worked out before
-    (`prepare`): the same envelope, the same bytes, the same sha256."""
+    (`ledger.store.prepare`): the same envelope, the same bytes, the same sha256."""
     envelope = None
     meta = _fast_meta(event_id, type, claim_id, version, position, schema_version, metadata)
     if meta is not None:

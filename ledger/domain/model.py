@@ -24,13 +24,16 @@ class Interval:
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """What an event's hash needs that depends on the event alone, worked out ahead of the
-    append (an import does it on its second core while the first writes): the salt, the
-    data_hash over salt and data, and the occurred interval as the hash spells it."""
+    """What an event's hash and rows need that depends on the event alone, worked out ahead
+    of the append (an import does it on its second core while the first writes): the salt,
+    the data_hash over salt and data, the occurred interval as the hash spells it, the data as
+    stored JSON, and its own search texts."""
 
     salt: str
     data_hash: str
     occurred_texts: tuple[str, str] | None
+    data_json: str | None = None  # the data as the store writes it (compact JSON text)
+    texts: tuple[tuple[int, int | None, str], ...] | None = None  # its search rows: field, item, text
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ledger.codec import export_line, prepare
+from ledger.codec import export_line
+from ledger.collector import collector_paused
 from ledger.domain.errors import InvalidInput
 from ledger.domain.events import validate_event
 from ledger.domain.jsonline import parse_json_line
 from ledger.domain.model import NewEvent
 from ledger.service.pipeline import mapped_chunks
+from ledger.store.prepare import prepare
 from ledger.store.port import AppendResult, EvidenceCopy, StreamResult
 
 if TYPE_CHECKING:
@@ -92,7 +94,8 @@ def validate_lines(
 ) -> list[NewEvent]:
     """One chunk of an import, validated and prepared for hashing (in the worker of
     `ledger.service.pipeline`, so the writer's core only chains and writes)."""
-    return [prepare(e) for e in iter_events(lines, tz=tz, keep_recorded_at=keep_recorded_at)]
+    with collector_paused():
+        return [prepare(e) for e in iter_events(lines, tz=tz, keep_recorded_at=keep_recorded_at)]
 
 
 #: Events validated, planned and written per step of a streamed import: what memory holds.

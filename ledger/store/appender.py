@@ -15,7 +15,7 @@ from ledger.domain.actors import ACTOR_TYPES, Registry, actor_id_of, check_actor
 from ledger.domain.errata import check_erratum
 from ledger.domain.evidence import archives_named
 from ledger.domain.errors import ConflictError, DuplicateEventError, IntegrityError, InvalidInput
-from ledger.domain.model import Head, NewEvent, StoredEvent
+from ledger.domain.model import Head, NewEvent, Prepared, StoredEvent
 from ledger.domain.time import format_instant
 from ledger.store.port import AppendResult, StreamResult
 
@@ -198,6 +198,7 @@ def plan_append(
             voided.add(str(event.data["target_event_id"]))
         pending[event.event_id] = stored
         result.added.append(stored)
+        result.prepared.append(prepared)
         prev_hash = digest
     return result
 
@@ -230,7 +231,7 @@ def first_reading(clock: Callable[[], int]) -> Callable[[], int]:
 def plan_stream(
     chunks: Iterable[Sequence[NewEvent]],
     reader: StateReader,
-    write: Callable[[list[StoredEvent]], None],
+    write: Callable[[list[StoredEvent], list[Prepared | None]], None],
     *,
     clock: Callable[[], int],
     keep_recorded_at: bool = False,
@@ -250,7 +251,7 @@ def plan_stream(
             continue
         result = plan_append(chunk, reader, clock=clock, keep_recorded_at=keep_recorded_at)
         if result.added:
-            write(result.added)
+            write(result.added, result.prepared)
             if total.first_position is None:
                 total.first_position = result.added[0].position
             total.last_position = result.added[-1].position

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from ledger.domain.model import EMPTY_HEAD, Head, NewEvent, StoredEvent
 from ledger.store.appender import plan_append, plan_stream
@@ -112,7 +113,7 @@ class MemoryStore:
                 result.evidence = [c.sha256 for c in evidence if self.evidence.put(c)]
             return result
 
-    def _write(self, added: Sequence[StoredEvent]) -> None:
+    def _write(self, added: Sequence[StoredEvent], _prepared: Sequence[Any] = ()) -> None:
         for e in added:
             self._events.append(e)
             self._by_id[e.event_id] = e

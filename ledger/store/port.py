@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
-from ledger.domain.model import Head, NewEvent, StoredEvent
+from ledger.domain.model import Head, NewEvent, Prepared, StoredEvent
 
 
 @dataclass(slots=True)
@@ -16,6 +16,8 @@ class AppendResult:
     added: list[StoredEvent] = field(default_factory=list)
     skipped: list[NewEvent] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)  # digests of the copies newly stored
+    #: Beside `added`, what each event's import worked out ahead (None where nothing was).
+    prepared: list[Prepared | None] = field(default_factory=list, repr=False, compare=False)
 
 
 @dataclass(slots=True)

@@ -156,7 +156,8 @@ def test_the_instant_cache_starts_afresh_when_full(monkeypatch: Any) -> None:
 def test_a_prepared_event_hashes_to_the_reference_hash(f: dict[str, Any], timeless: bool) -> None:
     # What the import's worker works out ahead (salt, data_hash, occurred texts), chained by
     # the writer, gives the hash the rule gives.
-    from ledger.codec import prepare, prepared_hash
+    from ledger.codec import prepared_hash
+    from ledger.store.prepare import prepare
     from ledger.domain.model import Interval, NewEvent
 
     occurred = None if timeless else Interval(f["occurred_from"], f["occurred_to"])

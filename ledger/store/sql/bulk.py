@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from ledger.domain.model import StoredEvent
-from ledger.store.sql.statements import PG_COPY, to_row
+from ledger.domain.model import Prepared, StoredEvent
+from ledger.store.sql.statements import PG_COPY, to_rows
 
 # Below this many rows a plain INSERT is cheaper than setting up COPY.
 _COPY_THRESHOLD = 32
@@ -23,7 +23,12 @@ _COPY_THRESHOLD = 32
 ANALYZE_AFTER = 10_000
 
 
-def copy_events(dbapi_conn: Any, dialect: str, rows: Sequence[StoredEvent]) -> bool:
+def copy_events(
+    dbapi_conn: Any,
+    dialect: str,
+    rows: Sequence[StoredEvent],
+    prepared: Sequence[Prepared | None] = (),
+) -> bool:
     """COPY the rows inside the caller's transaction when that is the fast way; else False."""
     if dialect != "postgresql" or len(rows) < _COPY_THRESHOLD:
         return False
@@ -32,8 +37,8 @@ def copy_events(dbapi_conn: Any, dialect: str, rows: Sequence[StoredEvent]) -> b
     cursor = dbapi_conn.cursor()
     try:
         with cursor.copy(PG_COPY) as copy:
-            for e in rows:
-                copy.write_row(to_row(e))
+            for row in to_rows(rows, prepared):
+                copy.write_row(row)
     finally:
         cursor.close()
     return True

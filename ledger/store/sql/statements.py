@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from ledger.domain.model import EMPTY_HEAD, Head, StoredEvent
+from ledger.domain.model import EMPTY_HEAD, Head, Prepared, StoredEvent
 
 COLUMNS = (
     "position, event_id, type, claim_id, version, schema_version, occurred_from, occurred_to, "
@@ -175,13 +175,25 @@ def to_event(row: Sequence[Any], json_text: bool) -> StoredEvent:
     return StoredEvent(*row)
 
 
-def to_row(e: StoredEvent) -> tuple[Any, ...]:
-    """The insert parameters; JSON as compact text, which both engines accept."""
+def to_row(e: StoredEvent, prepared: Prepared | None = None) -> tuple[Any, ...]:
+    """The insert parameters; JSON as compact text, which both engines accept (the data's
+    text as an import's worker wrote it, when it did)."""
+    data = prepared.data_json if prepared is not None else None
     return (
         e.position, e.event_id, e.type, e.claim_id, e.version, e.schema_version,
-        e.occurred_from, e.occurred_to, e.recorded_at, orjson.dumps(e.data).decode(),
-        orjson.dumps(e.metadata).decode(), e.salt, e.prev_hash, e.hash,
-    )
+        e.occurred_from, e.occurred_to, e.recorded_at,
+        orjson.dumps(e.data).decode() if data is None else data,
+        "{}" if not e.metadata else orjson.dumps(e.metadata).decode(), e.salt, e.prev_hash,
+        e.hash,
+    )  # fmt: skip
+
+
+def to_rows(
+    rows: Sequence[StoredEvent], prepared: Sequence[Prepared | None]
+) -> list[tuple[Any, ...]]:
+    if not prepared:
+        return [to_row(e) for e in rows]
+    return [to_row(e, p) for e, p in zip(rows, prepared, strict=True)]
 
 
 class DriverReads:
@@ -278,9 +290,13 @@ class DriverReads:
         rows = self._all(self.d.position_before, (instant,))
         return int(rows[0][0]) if rows else 0
 
-    def insert(self, rows: Sequence[StoredEvent]) -> None:
+    def insert(self, rows: Sequence[StoredEvent], prepared: Sequence[Prepared | None] = ()) -> None:
         cur = self.conn.cursor()
+        params = to_rows(rows, prepared)
         try:
-            cur.executemany(self.d.insert, [to_row(e) for e in rows])
+            if len(params) == 1:  # psycopg's executemany enters and syncs a pipeline: 3 waits
+                cur.execute(self.d.insert, params[0], **self._options)
+            else:
+                cur.executemany(self.d.insert, params)
         finally:
             cur.close()

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from ledger.domain.model import EMPTY_HEAD, Head, NewEvent, StoredEvent
+from ledger.collector import collector_paused
+from ledger.domain.model import EMPTY_HEAD, Head, NewEvent, Prepared, StoredEvent
 from ledger.store.appender import plan_append, plan_stream
 from ledger.store.clock import wall_clock
 from ledger.store.sql.bulk import ANALYZE_AFTER, analyze, copy_events
@@ -113,7 +114,7 @@ class SqlStore:
         dry_run: bool = False,
         evidence: Sequence[EvidenceCopy] = (),
     ) -> AppendResult:
-        with driver_write_transaction(self.engine) as dbapi:
+        with collector_paused(), driver_write_transaction(self.engine) as dbapi:
             reads = DriverReads(dbapi, self._dialect)
             result = plan_append(
                 events, _Reader(reads, evidence), clock=self._clock,
@@ -124,7 +125,7 @@ class SqlStore:
             else:
                 rows = EvidenceRows(dbapi, self._dialect.name)
                 result.evidence = [c.sha256 for c in evidence if rows.put(c, self._clock())]
-                self._insert(dbapi, reads, result.added)
+                self._insert(dbapi, reads, result.added, result.prepared)
                 crash_point("before-commit")
         if len(result.added) >= ANALYZE_AFTER:
             analyze(self.engine)
@@ -139,17 +140,17 @@ class SqlStore:
         before_commit: Callable[[_Reader], None] | None = None,
         evidence: Sequence[EvidenceCopy] = (),
     ) -> StreamResult:
-        with driver_write_transaction(self.engine) as dbapi:
+        with collector_paused(), driver_write_transaction(self.engine) as dbapi:
             reads = DriverReads(dbapi, self._dialect)
             written = 0
 
-            def write(rows: list[StoredEvent]) -> None:
+            def write(rows: list[StoredEvent], prepared: list[Prepared | None]) -> None:
                 # Written as planned, inside the transaction, so the next chunk's plan reads
                 # them; a dry run rolls them back with the rest.
                 nonlocal written
                 if written:
                     crash_point("mid-batch")
-                self._insert(dbapi, reads, rows)
+                self._insert(dbapi, reads, rows, prepared)
                 written += len(rows)
 
             view = _Reader(reads, evidence)
@@ -168,16 +169,23 @@ class SqlStore:
             analyze(self.engine)
         return result
 
-    def _insert(self, dbapi: Any, reads: DriverReads, rows: Sequence[StoredEvent]) -> None:
+    def _insert(
+        self,
+        dbapi: Any,
+        reads: DriverReads,
+        rows: Sequence[StoredEvent],
+        prepared: Sequence[Prepared | None],
+    ) -> None:
         crash_point("before-insert")
         for i in range(0, len(rows), _INSERT_CHUNK):
             chunk = rows[i : i + _INSERT_CHUNK]
-            if not copy_events(dbapi, self._dialect.name, chunk):
-                reads.insert(chunk)
+            ready = prepared[i : i + _INSERT_CHUNK]
+            if not copy_events(dbapi, self._dialect.name, chunk, ready):
+                reads.insert(chunk, ready)
             if i + _INSERT_CHUNK < len(rows):
                 crash_point("mid-batch")
         # The search index is part of the same transaction: it never lags the log.
-        index_events(dbapi, self._dialect.name, rows)
+        index_events(dbapi, self._dialect.name, rows, prepared)
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[DriverReads]:
