@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.domain.errors import InvalidInput
 from ledger.store.memory_search import stem
-from ledger.store.search_index import Term, parse_query, tokens
+from ledger.store.search_index import Term, fold, parse_query, tokens
 
 
 def test_words_phrases_prefixes_and_or() -> None:
@@ -28,6 +32,14 @@ def test_what_cannot_be_parsed_is_refused(query: str) -> None:
 
 def test_words_fold_case_and_diacritics() -> None:
     assert tokens("Sergueï CHOÏGOU, 2023") == ["serguei", "choigou", "2023"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.text(alphabet=st.characters(max_codepoint=127))))
+def test_folding_is_decomposition_without_marks_then_lower_case(text: str) -> None:
+    # The model: NFKD, drop the combining marks, lower case (ASCII takes a shortcut).
+    decomposed = unicodedata.normalize("NFKD", text)
+    assert fold(text) == "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
 def test_the_memory_stemmer_joins_the_forms_of_a_verb() -> None:
