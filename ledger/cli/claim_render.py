@@ -153,18 +153,16 @@ LIST_CSV = (
 )
 
 
-def _names(items: list[dict[str, Any]]) -> str:
-    return "; ".join(str(i.get("actor")) for i in items)
+def _names(actors: list[Any]) -> str:
+    return "; ".join(str(actor) for actor in actors)
 
 
-def _origin_count(answer: dict[str, Any]) -> int:
+def _origin_count(row: dict[str, Any]) -> int:
     """Independent origins among the assertions and corroborations: "disputed" with five
     of them reads differently from "disputed" with one."""
     import unicodedata
 
-    items = answer["claimants"] + answer["corroborations"]
-    origins = (str(i.get("origin") or i.get("actor")) for i in items)
-    return len({unicodedata.normalize("NFC", o).casefold() for o in origins})
+    return len({unicodedata.normalize("NFC", str(o)).casefold() for o in row["origins"]})
 
 
 def _count(answers: Any) -> str:
@@ -175,14 +173,20 @@ def _count(answers: Any) -> str:
 
 
 def render_list(answers: Any, fmt: Format) -> None:
-    if output.write_structured(fmt.value, answers, answers):
+    """`claim list`: answers for json; for jsonl each answer's JSON text (`Ledger.list_json`);
+    for csv and table the rows of `Ledger.list_rows`."""
+    if fmt is Format.json:
+        output.write_json(answers)
+        return
+    if fmt is Format.jsonl:
+        output.write_json_lines(answers)
         return
     if fmt is Format.csv:
         output.write_csv(
             LIST_CSV,
             (
                 (a["claim_id"], a["status"], a["statement"], _names(a["claimants"]),
-                 _names(a["denials"]), len(a["sanctions"]), a["event_count"],
+                 _names(a["denials"]), a["sanctions"], a["event_count"],
                  a["first_occurred_at"], a["last_occurred_at"], a["tentative"])
                 for a in answers
             ),

@@ -329,7 +329,9 @@ def list_(
     from ledger.cli.claim_render import render_list
 
     with service.open(db, create=False, tz=tz) as lg:
-        answers = lg.list(
+        # jsonl writes each answer's JSON text; csv and tables only a few values of each.
+        ask = {Format.jsonl: lg.list_json, Format.csv: lg.list_rows, Format.table: lg.list_rows}
+        answers = ask.get(fmt, lg.list)(
             as_of=as_of, known_at=known_at, certain=certain,
             status=status.value if status else None, actor=actor, limit=limit, offset=offset,
         )

@@ -52,6 +52,17 @@ def write_jsonl(values: Iterable[Any]) -> None:
     sys.stdout.flush()
 
 
+def write_json_lines(lines: Sequence[bytes]) -> None:
+    """Values already encoded (compact JSON text), one per line, a few thousand per write."""
+    out = sys.stdout.buffer
+    for start in range(0, len(lines), _LINES_PER_WRITE):
+        out.write(b"\n".join(lines[start : start + _LINES_PER_WRITE]) + b"\n")
+    sys.stdout.flush()
+
+
+_LINES_PER_WRITE = 2_000
+
+
 def write_structured(fmt: str, value: Any, records: Iterable[Any]) -> bool:
     """Write `value` for `-f json` or `records` (one per line) for `-f jsonl`.
 

@@ -14,9 +14,10 @@ names in claims that have no event of their own after it).
 
 Stored as three orjson documents: the small valid-time `timeline` (status filters and links
 read only that), the `certain` timeline (decoded only by `--certain` questions) and the `body`
-(the head answer, every resolution, and each item's occurred_to as an integer).
-The body is decoded afresh for every answer, so an answer owns its dicts and may be edited in
-place: no copying, which for `claim list` over a large ledger costs as much as the decoding.
+(the head answer, every resolution, and each item's occurred_to as an integer, with an index
+of where each part lies: snapshot_body.py). `answer_json_at` and `row_at` join slices of the
+body's text for the usual answer of a list; `answer_at` decodes the body afresh for every
+answer, so an answer owns its dicts and may be edited in place.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ from ledger.domain.actors import Registry, is_actor_stream, name_key
 from ledger.domain.claims import fold_steps, item_of, render, scan
 from ledger.domain.time import format_instant
 from ledger.domain.view import LogEvent, ViewEvent, visible_events
+from ledger.projections.snapshot_body import (
+    NOT_THE_STATEMENT,
+    RESOLUTION,
+    Layout,
+    decode,
+    encode,
+    layout,
+)
 
 #: Beyond this many distinct occurred_to values the --certain timeline (quadratic to build) is
 #: not stored and such questions refold the claim from the log instead.
@@ -106,7 +115,7 @@ def build_snapshot(
         status=statuses[-1],
         timeline=orjson.dumps(timeline),
         certain=orjson.dumps(certain),
-        body=orjson.dumps([answer, resolutions, ends]),
+        body=encode(answer, resolutions, ends),
     )
 
 
@@ -180,7 +189,7 @@ _NULL = orjson.dumps(None)
 
 def actor_keys(snapshot: Snapshot) -> set[str]:
     """The normalised actor names the snapshot's answer holds, in any role."""
-    answer, resolutions, _ends = orjson.loads(snapshot.body)
+    answer, resolutions, _ends = decode(snapshot.body)
     keys: set[str] = set()
     for name in _KEYS:
         items = resolutions if name == "resolution" else answer[name]
@@ -217,7 +226,7 @@ def answer_at(
     point = _point(snapshot, as_of, certain)
     if point is None:
         return None
-    answer, resolutions, ends = orjson.loads(snapshot.body)
+    answer, resolutions, ends = decode(snapshot.body)
     if as_of is None:
         kept_resolutions = resolutions
     elif certain:
@@ -280,3 +289,121 @@ def _statement(claimants: list[dict[str, Any]]) -> str | None:
         if isinstance(item.get("statement"), str):
             return str(item["statement"])
     return None
+
+
+_LINKS = _SLOT["ClaimLinked"]
+_SANCTIONS = _SLOT["SanctionImposed"]
+
+
+def answer_json_at(
+    claim_id: str, snapshot: Snapshot, as_of: int | None, certain: bool, linked_from: bytes,
+    basis: bytes,
+) -> bytes | None:
+    """`orjson.dumps` of the answer (with `linked_from` and `basis` as given, encoded), from
+    the body's text without decoding it; None when the answer has to be built from the decoded
+    body: a body without an index, a claim that links to others (their status at the basis
+    goes into each link), --certain, or an item that may not have happened by E.
+    """
+    found = layout(snapshot.body)
+    if found is None or len(found.slots[_LINKS]) > 1:
+        return None
+    body, a = found.body, found.a
+    if as_of is None:
+        kept = len(found.slots[RESOLUTION]) - 1
+        resolution = found.item(RESOLUTION, kept - 1) if kept else b"null"
+        null, links_end = a + found.res_null, a + found.links_end
+        return b"".join((
+            body[a:null], resolution, body[null + 4 : links_end], b',"linked_from":', linked_from,
+            body[links_end : found.r - 2], b',"basis":', basis, b"}",
+        ))
+    if certain:
+        return None
+    point = _point(snapshot, as_of, certain)
+    if point is None or point[3] > as_of:
+        return None
+    cut = _cut(found, point)
+    if cut is None:
+        return None
+    counts, statement = cut
+    kept = min(point[_COUNTS + RESOLUTION], len(found.slots[RESOLUTION]) - 1)
+    items = found.items
+    return b"".join((
+        body[a : a + found.statement[0]], statement,
+        b',"status":', orjson.dumps(point[1]),
+        b',"claimants":', items(0, counts[0]), b',"denials":', items(1, counts[1]),
+        b',"corroborations":', items(2, counts[2]), b',"retractions":', items(3, counts[3]),
+        b',"resolution":', found.item(RESOLUTION, kept - 1) if kept else b"null",
+        b',"sanctions":', items(_SANCTIONS, counts[_SANCTIONS]), b',"links":[]',
+        b',"linked_from":', linked_from,
+        b',"event_count":', str(point[2]).encode(),
+        b',"first_occurred_at":', found.span(found.first),
+        b',"last_occurred_at":', orjson.dumps(format_instant(point[0] - 1)),
+        b',"tentative":false,"basis":', basis, b"}",
+    ))
+
+
+def _cut(found: Layout, point: list[Any]) -> tuple[list[int | None], bytes] | None:
+    """Per slot how many items are kept (None: all), and the statement's JSON text, at a
+    timeline point; None when the statement has to come from the decoded body.
+
+    As `_valid_lists`: the lists are cut and the statement taken again only when the point
+    keeps fewer events than the head.
+    """
+    statement = found.span(found.statement)
+    if point[2] == found.head[1]:
+        return [None] * len(_KEYS), statement
+    first = found.statement_at
+    if first == NOT_THE_STATEMENT:
+        return None
+    counts = point[_COUNTS:]
+    return counts, statement if 0 <= first < counts[0] else b"null"
+
+
+def row_at(
+    claim_id: str, snapshot: Snapshot, as_of: int | None, certain: bool
+) -> dict[str, Any] | None:
+    """What a csv or table row shows of the answer at a cut-off, from the body's index alone
+    (the keys of `ledger.service.claim_lists.row_of`); None when it needs the decoded answer."""
+    found = layout(snapshot.body)
+    if found is None:
+        return None
+    if as_of is None:
+        status, event_count, first, last, tentative = found.head
+        counts: list[int | None] = [None] * len(_KEYS)
+        statement = found.span(found.statement)
+    else:
+        if certain:
+            return None
+        point = _point(snapshot, as_of, certain)
+        if point is None:
+            return None
+        cut = _cut(found, point)
+        if cut is None:
+            return None
+        counts, statement = cut
+        status, event_count, first = point[1], point[2], found.head[2]
+        last, tentative = format_instant(point[0] - 1), point[3] > as_of
+    claimants, denials, corroborations, claimant_origins, corroboration_origins = found.names
+    made, corroborated = counts[0], counts[2]
+    sanctions = len(found.slots[_SANCTIONS]) - 1
+    if counts[_SANCTIONS] is not None:
+        sanctions = min(sanctions, counts[_SANCTIONS])
+    return {
+        "claim_id": claim_id,
+        "status": status,
+        "statement": orjson.loads(statement),
+        "claimants": claimants[:made],
+        "denials": denials[: counts[1]],
+        "origins": [
+            origin or actor
+            for origin, actor in (
+                *zip(claimant_origins[:made], claimants[:made]),
+                *zip(corroboration_origins[:corroborated], corroborations[:corroborated]),
+            )
+        ],
+        "sanctions": sanctions,
+        "event_count": event_count,
+        "first_occurred_at": first,
+        "last_occurred_at": last,
+        "tentative": tentative,
+    }

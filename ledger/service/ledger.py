@@ -245,11 +245,56 @@ class Ledger:
         tz: Zone = None,
     ) -> Answers:
         """Every claim at a basis, in claim-id order (`claim list -f json`)."""
-        from ledger.service.questions import list_page
+        from ledger.service.claim_lists import list_page
 
+        return self._list(list_page, as_of, known_at, certain, status, actor, limit, offset, tz)
+
+    def list_json(
+        self,
+        *,
+        as_of: str | None = None,
+        known_at: str | None = None,
+        certain: bool = False,
+        status: str | None = None,
+        actor: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        tz: Zone = None,
+    ) -> Answers:
+        """`list`, each answer as its compact JSON text, bytes (`claim list -f jsonl`)."""
+        from ledger.service.claim_lists import list_page_json
+
+        return self._list(
+            list_page_json, as_of, known_at, certain, status, actor, limit, offset, tz
+        )
+
+    def list_rows(
+        self,
+        *,
+        as_of: str | None = None,
+        known_at: str | None = None,
+        certain: bool = False,
+        status: str | None = None,
+        actor: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        tz: Zone = None,
+    ) -> Answers:
+        """`list`, each answer as what a csv or table row shows of it (`claim_lists.row_of`)."""
+        from ledger.service.claim_lists import list_page_rows
+
+        return self._list(
+            list_page_rows, as_of, known_at, certain, status, actor, limit, offset, tz
+        )
+
+    def _list(
+        self, page_of: Callable[..., Any], as_of: str | None, known_at: str | None,
+        certain: bool, status: str | None, actor: str | None, limit: int | None, offset: int,
+        tz: Zone,
+    ) -> Answers:
         zone = self._zone(tz)
         basis = self._basis(as_of, known_at, certain, zone)
-        page, total = list_page(
+        page, total = page_of(
             self.store, basis, status_filter=status, actor=actor, tz=zone,
             snapshots=self.snapshots, limit=limit, offset=offset,
         )
