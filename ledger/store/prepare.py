@@ -9,8 +9,6 @@ writer then chains with `codec.prepared_hash` and writes the prepared text as it
 
 from __future__ import annotations
 
-import dataclasses
-
 import orjson
 
 from ledger.codec import data_hash, new_salt
@@ -20,7 +18,11 @@ from ledger.store.search_index import FIELD_CODES, texts_of
 
 
 def prepare(event: NewEvent) -> NewEvent:
-    """The event with its salt drawn and the rest worked out (see the module's docstring)."""
+    """The event with its salt drawn and the rest worked out (see the module's docstring).
+
+    Filled in place: the worker calls it on the event it has just validated, which nothing
+    else holds yet, and a second construction (dataclasses.replace) cost a third of this.
+    """
     salt = event.salt or new_salt()
     occurred = event.occurred
     times = None if occurred is None else (format_instant(occurred.start), format_instant(occurred.end))
@@ -29,7 +31,8 @@ def prepare(event: NewEvent) -> NewEvent:
         for (name, item), text in texts_of(event.type, event.data).items()
     )
     prepared = Prepared(salt, data_hash(salt, event.data), times, _stored_json(event.data), texts)
-    return dataclasses.replace(event, prepared=prepared)
+    object.__setattr__(event, "prepared", prepared)  # frozen: see the docstring
+    return event
 
 
 def _stored_json(data: dict) -> str | None:  # type: ignore[type-arg]
