@@ -7,6 +7,7 @@ a reader sees either the old projection with the old checkpoint or the new one w
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from itertools import groupby
 from typing import Any
 
@@ -315,11 +316,12 @@ def _catch_up(
     batches = parallel_rows(conn, head, actors) if parallel and claims is None else None
     if batches is not None:
         done = 0
-        for folded, events in batches:
-            _insert_rows(conn, folded)
-            done += events
-            if progress is not None:
-                progress(done, total)
+        with closing(batches):  # a failed write stops the workers at once, not when collected
+            for folded, events in batches:
+                _insert_rows(conn, folded)
+                done += events
+                if progress is not None:
+                    progress(done, total)
         _set_checkpoint(conn, head)
         return start, head
     rows: list[Row] = []

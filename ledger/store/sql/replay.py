@@ -26,7 +26,7 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import groupby
 from multiprocessing import util
@@ -42,6 +42,8 @@ from ledger.projections.snapshot import build_snapshot
 
 #: One projection row: claim_id, last_position, status, timeline, certain, body.
 Row = tuple[str, int, str, bytes, bytes, bytes]
+#: Projection rows in claim order, a range at a time, with the number of events folded.
+Batches = Generator[tuple[list[Row], int], None, None]
 
 #: Below this many events a replay folds in its own process: starting workers costs more.
 PARALLEL_MIN_EVENTS = 20_000
@@ -144,11 +146,11 @@ def ranges(sizes: Iterable[tuple[str, int]], target: int) -> list[tuple[str, str
     return list(zip(lows, highs))
 
 
-def parallel_rows(conn: Connection, head: int, actors: Registry | None) -> Iterator[
-    tuple[list[Row], int]
-] | None:
+def parallel_rows(conn: Connection, head: int, actors: Registry | None) -> Batches | None:
     """The whole log's projection rows in claim order, in batches of (rows, events folded),
-    folded by worker processes; None when this log or machine is better folded here."""
+    folded by worker processes; None when this log or machine is better folded here.
+
+    Close it when stopping early: closing stops the workers."""
     workers = worker_count()
     if workers < 2 or head < PARALLEL_MIN_EVENTS:
         return None
@@ -194,7 +196,7 @@ def _run(
     actors: Registry | None,
     cut: list[tuple[str, str | None]],
     workers: int,
-) -> Iterator[tuple[list[Row], int]]:
+) -> Batches:
     global _job
     _job = (engine, head, actors, os.getpid())
     pool = ProcessPoolExecutor(
