@@ -89,17 +89,19 @@ def run_one(path: str, db: str) -> dict[str, float]:
     transaction), timed whole (runs in a child process, so max RSS is this import's)."""
     from ledger.service import opened
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with opened(db) as ledger:
         t1 = time.perf_counter()
         report = ledger.import_gdelt(path)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     return {
         "rows": report["rows"],
         "added": report["added"],
         "open_s": t1 - t0,
         "import_s": t2 - t1,
         "total_s": t2 - t0,
+        # This process's CPU (not the server's): on a shared machine, steadier than the wall.
+        "cpu_s": c2 - c0,
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -129,7 +131,7 @@ def measure(label: str, path: Path, engine: str, pg_base: str | None) -> None:
     print(
         f"{label:>10} {engine:>8}: {r['rows']:>9,} rows in {r['total_s']:7.1f} s = "
         f"{r['rows'] / r['total_s']:>7,.0f} rows/s  (open {r['open_s']:.1f} s, "
-        f"import {r['import_s']:.1f} s, max RSS {r['max_rss_mb']:,.0f} MB)",
+        f"import {r['import_s']:.1f} s, CPU {r['cpu_s']:.1f} s, max RSS {r['max_rss_mb']:,.0f} MB)",
         flush=True,
     )
 

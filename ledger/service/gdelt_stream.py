@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ledger.domain.errors import DuplicateEventError, InvalidInput, LedgerError
-from ledger.domain.model import NewEvent
+from ledger.domain.model import Interval, NewEvent
 from ledger.ingest.gdelt import Source, event_line, read_gdelt_event_values, recorded_at
 from ledger.ingest.gdelt_events import FIELDS, new_event
 from ledger.service.gdelt import _FIELD_COLUMNS, _refusal, _rows, _time_refusal, _validated
@@ -172,33 +172,48 @@ def _sorted_externally(events: Iterable[NewEvent]) -> Iterator[NewEvent]:
     """`events` stably sorted by recorded_at, in bounded memory."""
     with tempfile.TemporaryDirectory(prefix="ledger-gdelt-sort-") as folder:
         runs: list[Path] = []
-        run: list[NewEvent] = []
+        run: list[tuple[Any, ...]] = []
 
         def spill() -> None:
             path = Path(folder) / f"run-{len(runs):05d}"
             with path.open("wb") as out:
                 pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-                for event in sorted(run, key=_order):
-                    pickler.dump(event)
+                for packed in sorted(run):  # by (recorded_at, line): unique, so stable
+                    pickler.dump(packed)
             runs.append(path)
             run.clear()
 
         for event in events:
-            run.append(event)
+            run.append(_packed(event))
             if len(run) >= SORT_RUN:
                 spill()
         if run:
             spill()
         with contextlib.ExitStack() as files:
             readers = [_read_run(files.enter_context(path.open("rb"))) for path in runs]
-            yield from heapq.merge(*readers, key=_order)
+            for packed in heapq.merge(*readers):
+                yield _unpacked(packed)
 
 
-def _order(event: NewEvent) -> tuple[int, int]:
-    return (event.recorded_at or 0, event.line or 0)
+def _packed(e: NewEvent) -> tuple[Any, ...]:
+    # Plain tuples: a frozen slotted dataclass pickles field by field, three times slower.
+    occurred = None if e.occurred is None else (e.occurred.start, e.occurred.end)
+    return (
+        e.recorded_at or 0, e.line or 0, e.recorded_at, e.line, e.event_id, e.type, e.claim_id,
+        occurred, e.data, e.metadata, e.schema_version, e.expected_version, e.salt,
+    )
 
 
-def _read_run(stream: IO[bytes]) -> Iterator[NewEvent]:
+def _unpacked(packed: tuple[Any, ...]) -> NewEvent:
+    (recorded, line, event_id, kind, claim_id, occurred, data, metadata, schema, expected,
+     salt) = packed[2:]
+    interval = None if occurred is None else Interval(*occurred)
+    return NewEvent(
+        event_id, kind, claim_id, interval, data, metadata, schema, expected, salt, recorded, line
+    )
+
+
+def _read_run(stream: IO[bytes]) -> Iterator[tuple[Any, ...]]:
     unpickler = pickle.Unpickler(stream)
     while True:
         try:
