@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from ledger.cli import errors
@@ -19,7 +22,50 @@ INTERRUPTED = (
 
 
 class LedgerGroup(TyperGroup):
-    """Maps expected failures to `Error: ...` on stderr and exit 1, with no traceback."""
+    """Maps expected failures to `Error: ...` on stderr and exit 1, with no traceback.
+
+    Each command module is imported, and its commands converted to Click's, when one of its
+    commands is first asked for: converting all of them cost every `ledger` process about as
+    much as its own command's work in a small ledger. Listing the commands (help, completion,
+    a mistyped name's suggestions) loads them all, in the order of `COMMAND_MODULES`.
+    """
+
+    @property  # type: ignore[override]
+    def commands(self) -> MutableMapping[str, Any]:
+        self._load(*(module for module, _names in COMMAND_MODULES))
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: MutableMapping[str, Any]) -> None:
+        self._commands = value
+        self._loaded: set[str] = set()
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        self._load(_MODULE_OF.get(cmd_name, ""))
+        found = self._commands.get(cmd_name)
+        return self.commands.get(cmd_name) if found is None else found
+
+    def add_command(self, cmd: Any, name: str | None = None) -> None:
+        self._commands[name or cmd.name] = cmd
+
+    def _load(self, *modules: str) -> None:
+        wanted = [m for m in modules if m and m not in self._loaded]
+        if not wanted:
+            return
+        for module in wanted:
+            self._loaded.add(module)
+            # The root's settings (see `app`), so each command converts as it would under it.
+            part = typer.Typer(rich_markup_mode=None, pretty_exceptions_enable=False,
+                               add_completion=False)
+            register(module, part)
+            self._commands.update(typer.main.get_group(part).commands)
+        # As Typer lists them: the commands, then the groups, each in registration order.
+        ranked = sorted(
+            self._commands.items(),
+            key=lambda item: (isinstance(item[1], TyperGroup), _RANK.get(item[0], len(_RANK))),
+        )
+        self._commands.clear()
+        self._commands.update(ranked)
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -69,33 +115,32 @@ def _options(
     and what was known at any point in time."""
 
 
-def _register() -> None:
-    from ledger.cli import (
-        actors,
-        claims,
-        diffs,
-        evidence,
-        explain,
-        log,
-        records,
-        sanctions,
-        search,
-        web,
-    )
-
-    log.register(app)
-    app.add_typer(claims.app, name="claim")
-    app.add_typer(sanctions.app, name="sanction")
-    app.add_typer(records.app, name="record")
-    diffs.register(app)
-    explain.register(app)  # why, timeline
-    actors.register(app)  # actor add|alias|unalias|show|list
-    evidence.register(app)  # evidence add|get|list
-    search.register(app)  # search
-    web.register(app)  # serve, publish
+#: The modules that register the root's commands, in the order `ledger --help` lists them,
+#: and the names each registers (tests/cli/test_lazy_commands.py holds them to it).
+COMMAND_MODULES = (
+    ("log", ("init", "append", "import", "export", "verify", "log", "seed", "info")),
+    ("claims", ("claim",)),
+    ("sanctions", ("sanction",)),
+    ("records", ("record",)),
+    ("diffs", ("diff", "replay")),
+    ("explain", ("why", "timeline")),
+    ("actors", ("actor",)),
+    ("evidence", ("evidence",)),
+    ("search", ("search",)),
+    ("web", ("serve", "publish")),
+)
+_MODULE_OF = {name: module for module, names in COMMAND_MODULES for name in names}
+_RANK = {name: rank for rank, name in enumerate(_MODULE_OF)}
+_GROUPS = {"claims": "claim", "sanctions": "sanction", "records": "record"}
 
 
-_register()
+def register(module_name: str, root: typer.Typer) -> None:
+    """Add one command module's commands to `root`."""
+    module = importlib.import_module(f"ledger.cli.{module_name}")
+    if module_name in _GROUPS:
+        root.add_typer(module.app, name=_GROUPS[module_name])
+    else:
+        module.register(root)
 
 
 def main() -> None:

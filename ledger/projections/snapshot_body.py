@@ -28,7 +28,6 @@ decoding it, as before.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -47,26 +46,35 @@ RESOLUTION = 4
 NOT_THE_STATEMENT = -2
 
 
-@dataclass(frozen=True, slots=True)
 class Layout:
-    """A decoded index, with the body it indexes."""
+    """A decoded index, with the body it indexes (a plain class: one is made per answer)."""
 
-    body: bytes
-    a: int  # where A starts in body
-    r: int  # where R starts in body
-    head: list[Any]
-    statement_at: int
-    res_null: int
-    links_end: int
-    statement: tuple[int, int]
-    first: tuple[int, int]
-    slots: list[list[int]]
-    names: list[list[Any]]
+    __slots__ = ("body", "a", "r", "head", "statement_at", "res_null", "links_end", "statement",
+                 "first", "slots", "names")
+
+    def __init__(
+        self, body: bytes, a: int, r: int, head: list[Any], statement_at: int, res_null: int,
+        links_end: int, statement: list[int], first: list[int], slots: list[list[int]],
+        names: list[list[Any]],
+    ) -> None:
+        self.body = body
+        self.a = a  # where A starts in body
+        self.r = r  # where R starts in body
+        self.head = head
+        self.statement_at = statement_at
+        self.res_null = res_null
+        self.links_end = links_end
+        self.statement = statement
+        self.first = first
+        self.slots = slots
+        self.names = names
 
     def items(self, slot: int, count: int | None = None) -> bytes:
         """The slot's list (its first `count` items) as JSON text."""
         offsets = self.slots[slot]
-        kept = len(offsets) - 1 if count is None else min(count, len(offsets) - 1)
+        kept = len(offsets) - 1
+        if count is not None and count < kept:
+            kept = count
         if kept == 0:
             return b"[]"
         base = self.r if slot == RESOLUTION else self.a
@@ -78,7 +86,7 @@ class Layout:
         base = self.r if slot == RESOLUTION else self.a
         return self.body[base + offsets[index] + 1 : base + offsets[index + 1]]
 
-    def span(self, where: tuple[int, int]) -> bytes:
+    def span(self, where: list[int]) -> bytes:
         return self.body[self.a + where[0] : self.a + where[1]]
 
 
@@ -184,6 +192,6 @@ def layout(body: bytes) -> Layout | None:
     )
     a = start + size + 1
     return Layout(
-        body, a, a + a_size + 1, head, statement_at, res_null, links_end, tuple(statement),
-        tuple(first), slots, names,
+        body, a, a + a_size + 1, head, statement_at, res_null, links_end, statement, first,
+        slots, names,
     )
