@@ -129,3 +129,25 @@ def test_ranges_hold_every_claim_once_and_about_target_events(counts: list[int],
         inside = [n for c, n in zip(claims, counts) if low <= c and (high is None or c < high)]
         assert sum(inside) >= target > sum(inside[:-1])
 
+
+
+def test_replay_stores_bodies_lz4_compressed_where_postgresql_has_lz4(pg_url: str) -> None:
+    ledger = open_ledger(pg_url)
+    try:
+        long = [("event", _event("made", "alpha", d % 27, 0, "Reuters", "beta")) for d in range(40)]
+        _apply_steps(ledger, long, 40)
+        ledger.snapshots.rebuild()
+        with ledger.engine.connect() as conn:
+            has_lz4 = conn.exec_driver_sql(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'"
+            ).scalar()
+            if not has_lz4:
+                pytest.skip("this PostgreSQL has no lz4")
+            size, method = conn.exec_driver_sql(
+                "SELECT octet_length(body), pg_column_compression(body) FROM claim_projection"
+            ).one()
+        assert size > 2_000  # large enough for PostgreSQL to compress it
+        assert method == "lz4"
+    finally:
+        ledger.close()
