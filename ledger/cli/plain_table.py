@@ -36,32 +36,31 @@ def table_text(
         return None
     headers = [console.render_str(name).plain for name in columns]
     count = len(headers)
-    widths = []
-    for text in headers:
-        width = _width(text)
-        if width is None:
-            return None
-        widths.append(width)
-    cells: list[list[tuple[str, int]]] = []
-    stripped: list[tuple[int, str]] = []
-    for row in rows:
-        if len(row) != count:
-            return None
-        measured = []
-        for index, text in enumerate(row):
-            width = _width(text)
-            if width is None:
-                return None
-            measured.append((text, width))
-            if width > widths[index]:
-                widths[index] = width
-            if len(text) > width and text[-1:].isspace():
-                stripped.append((index, text))
-        cells.append(measured)
-    # Rich strips trailing whitespace from a text longer (in characters) than its column is
-    # wide (in cells), then pads with spaces: not always the same characters.
-    if any(len(text) > widths[index] for index, text in stripped):
+    if any(len(row) != count for row in rows):
         return None
+    # Column by column, so that the usual column (printable ASCII: as many cells as
+    # characters) is measured and padded by str methods rather than per cell.
+    columns_text = [[header, *texts] for header, texts in zip(headers, zip(*rows))] or [
+        [header] for header in headers
+    ]
+    measured: list[list[int] | None] = []  # None: width is length
+    widths = []
+    for texts in columns_text:
+        joined = "".join(texts)
+        if joined.isascii() and joined.isprintable():
+            measured.append(None)
+            widths.append(max(map(len, texts)))
+            continue
+        cells = [_width(text) for text in texts]
+        if None in cells:
+            return None
+        width = max(cells)  # type: ignore[type-var]
+        # Rich strips trailing whitespace from a text longer (in characters) than its column
+        # is wide (in cells), then pads with spaces: not always the same characters.
+        if any(len(text) > width and text[-1:].isspace() for text in texts):
+            return None
+        measured.append(cells)  # type: ignore[arg-type]
+        widths.append(width)
     padded = [w + 2 for w in widths]  # one space either side (Rich's padding (0, 1))
     table_width = sum(padded) + count + 1
     if table_width > console.width:
@@ -77,19 +76,21 @@ def table_text(
             return None
         left = (table_width - width) // 2
         lines.append(" " * left + heading + " " * (table_width - width - left))
+    shown = [
+        [f" {text.ljust(width)} " for text in texts] if cells is None
+        else [f" {text}{' ' * (width - used)} " for text, used in zip(texts, cells)]
+        for texts, cells, width in zip(columns_text, measured, widths)
+    ]
     frame = box.HEAVY_HEAD
     lines.append(frame.get_top(padded))
-    lines.append(_row(frame.head_left, frame.head_vertical, frame.head_right, headers, widths,
-                      [_width(h) or 0 for h in headers]))
+    by_row = list(zip(*shown))
+    lines.append(frame.head_left + frame.head_vertical.join(by_row[0]) + frame.head_right)
     lines.append(frame.get_row(padded, "head", edge=True))
-    last = len(cells) - 1
-    for number, measured in enumerate(cells):
-        if number == last:
-            left_edge, divider, right_edge = frame.foot_left, frame.foot_vertical, frame.foot_right
-        else:
-            left_edge, divider, right_edge = frame.mid_left, frame.mid_vertical, frame.mid_right
-        lines.append(_row(left_edge, divider, right_edge, [t for t, _ in measured], widths,
-                          [w for _, w in measured]))
+    body = by_row[1:]
+    if body:
+        middle = frame.mid_vertical
+        lines.extend(frame.mid_left + middle.join(cells) + frame.mid_right for cells in body[:-1])
+        lines.append(frame.foot_left + frame.foot_vertical.join(body[-1]) + frame.foot_right)
     lines.append(frame.get_bottom(padded))
     lines.append("")
     return "\n".join(lines)
@@ -102,13 +103,3 @@ def _width(text: str) -> int | None:
     if "\n" in text or _UNPLAIN.search(text):
         return None
     return cell_len(text)
-
-
-def _row(
-    left: str, divider: str, right: str, texts: Sequence[str], widths: Sequence[int],
-    measured: Sequence[int],
-) -> str:
-    parts = [
-        " " + text + " " * (width - used + 1) for text, width, used in zip(texts, widths, measured)
-    ]
-    return left + divider.join(parts) + right

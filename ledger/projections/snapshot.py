@@ -394,13 +394,8 @@ def row_at(
         "statement": orjson.loads(statement),
         "claimants": claimants[:made],
         "denials": denials[: counts[1]],
-        "origins": [
-            origin or actor
-            for origin, actor in (
-                *zip(claimant_origins[:made], claimants[:made]),
-                *zip(corroboration_origins[:corroborated], corroborations[:corroborated]),
-            )
-        ],
+        "origins": [o or a for o, a in zip(claimant_origins[:made], claimants[:made])]
+        + [o or a for o, a in zip(corroboration_origins[:corroborated], corroborations)],
         "sanctions": sanctions,
         "event_count": event_count,
         "first_occurred_at": first,
