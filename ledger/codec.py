@@ -165,11 +165,16 @@ def prepared_hash(
     recorded_at: str,
     data_hash: str,
     metadata: dict[str, Any],
+    metadata_jcs: bytes | None = None,
 ) -> str:
     """`chained_hash` of an event whose data_hash and time texts were worked out before
-    (`ledger.store.prepare`): the same envelope, the same bytes, the same sha256."""
+    (`ledger.store.prepare`), and perhaps its metadata's JCS bytes (`metadata_bytes`): the
+    same envelope, the same bytes, the same sha256."""
     envelope = None
-    meta = _fast_meta(event_id, type, claim_id, version, position, schema_version, metadata)
+    if metadata_jcs is not None and _fast_header(event_id, type, claim_id, version, position, schema_version):
+        meta: Any = _EMPTY_OBJECT if metadata_jcs == b"{}" else orjson.Fragment(metadata_jcs)
+    else:
+        meta = _fast_meta(event_id, type, claim_id, version, position, schema_version, metadata)
     if meta is not None:
         envelope = _fast_envelope(
             event_id, type, claim_id, version, position, schema_version, occurred_from,
@@ -194,6 +199,32 @@ def prepared_hash(
     return sha256(HASH_DOMAIN + bytes.fromhex(prev_hash) + envelope).hexdigest()
 
 
+def _fast_header(
+    event_id: Any, type: Any, claim_id: Any, version: Any, position: Any, schema_version: Any
+) -> bool:
+    """Whether orjson writes the envelope's header fields exactly as JCS does."""
+    return (
+        _str is builtins_type(event_id)
+        and _str is builtins_type(type)
+        and _str is builtins_type(claim_id)
+        and _int is builtins_type(version)
+        and _int is builtins_type(position)
+        and _int is builtins_type(schema_version)
+        and -_MAX_SAFE <= version <= _MAX_SAFE
+        and -_MAX_SAFE <= position <= _MAX_SAFE
+        and -_MAX_SAFE <= schema_version <= _MAX_SAFE
+    )
+
+
+def metadata_bytes(metadata: Any) -> bytes | None:
+    """The RFC 8785 bytes of an event's metadata where the fast path writes them exactly
+    (what `prepared_hash` may be given ahead), else None."""
+    fragment = _canonical_metadata(metadata)
+    if fragment is None:
+        return None
+    return b"{}" if fragment is _EMPTY_OBJECT else orjson.dumps(metadata, option=orjson.OPT_SORT_KEYS)
+
+
 def _fast_meta(
     event_id: Any,
     type: Any,
@@ -205,17 +236,7 @@ def _fast_meta(
 ) -> Any:
     """The metadata ready to embed when orjson spells the envelope exactly as JCS does (the
     header's types and integers checked), else None: the reference path must write it."""
-    if not (
-        _str is builtins_type(event_id)
-        and _str is builtins_type(type)
-        and _str is builtins_type(claim_id)
-        and _int is builtins_type(version)
-        and _int is builtins_type(position)
-        and _int is builtins_type(schema_version)
-        and -_MAX_SAFE <= version <= _MAX_SAFE
-        and -_MAX_SAFE <= position <= _MAX_SAFE
-        and -_MAX_SAFE <= schema_version <= _MAX_SAFE
-    ):
+    if not _fast_header(event_id, type, claim_id, version, position, schema_version):
         return None
     # Most events carry no metadata: skip the call for `{}`.
     if not metadata and builtins_type(metadata) is dict:

@@ -8,6 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No test asserts a time: Hypothesis's per-example deadline is one, and on a loaded machine it
+# failed examples that were only slow (seen under two test runs at once on two cores).
+settings.register_profile("ledger", deadline=None)
+settings.load_profile("ledger")
 
 PG_ENV = "LEDGER_TEST_POSTGRES_URL"
 ENGINES = ("memory", "sqlite", "postgres")

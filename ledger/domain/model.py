@@ -34,6 +34,9 @@ class Prepared:
     occurred_texts: tuple[str, str] | None
     data_json: str | None = None  # the data as the store writes it (compact JSON text)
     texts: tuple[tuple[int, int | None, str], ...] | None = None  # its search rows: field, item, text
+    archives: tuple[tuple[str, str], ...] = ()  # (field path, digest) of each archive it names
+    metadata_jcs: bytes | None = None  # the metadata's RFC 8785 bytes, where orjson's are exact
+    metadata_json: str | None = None  # the metadata as the store writes it
 
 
 @dataclass(frozen=True, slots=True)

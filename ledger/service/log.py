@@ -16,7 +16,7 @@ from ledger.domain.events import validate_event
 from ledger.domain.jsonline import parse_json_line
 from ledger.domain.model import NewEvent
 from ledger.service.pipeline import mapped_chunks
-from ledger.store.prepare import prepare
+from ledger.store.prepare import Packed, pack, prepare, unpack
 from ledger.store.port import AppendResult, EvidenceCopy, StreamResult
 
 if TYPE_CHECKING:
@@ -96,6 +96,15 @@ def validate_lines(
     `ledger.service.pipeline`, so the writer's core only chains and writes)."""
     with collector_paused():
         return [prepare(e) for e in iter_events(lines, tz=tz, keep_recorded_at=keep_recorded_at)]
+
+
+def validate_packed(
+    lines: list[tuple[int, bytes]], *, tz: ZoneInfo | None, keep_recorded_at: bool
+) -> list[Packed]:
+    """`validate_lines`, packed for the trip back from the worker (ledger.store.prepare)."""
+    events = validate_lines(lines, tz=tz, keep_recorded_at=keep_recorded_at)
+    with collector_paused():
+        return pack(events)
 
 
 #: Events validated, planned and written per step of a streamed import: what memory holds.
@@ -300,8 +309,9 @@ def load_ndjson(
             check_references(_InTransaction(view, ledger.store), referring)
 
     try:
-        work = functools.partial(validate_lines, tz=tz, keep_recorded_at=keep_recorded_at)
-        chunks = mapped_chunks(iter_lines(stream, copies), work, size=IMPORT_CHUNK)
+        work = functools.partial(validate_packed, tz=tz, keep_recorded_at=keep_recorded_at)
+        packed = mapped_chunks(iter_lines(stream, copies), work, size=IMPORT_CHUNK)
+        chunks = (unpack(chunk) for chunk in packed)
         result = ledger.store.append_stream(
             noted(chunks), keep_recorded_at=keep_recorded_at, dry_run=dry_run,
             before_commit=check, evidence=copies.copies,

@@ -98,7 +98,7 @@ def plan_append(
     registry: Registry | None = None
     if any(e.type in ACTOR_TYPES for e in batch):
         registry = registry_at(reader.actor_events())
-    named = {digest for e in batch for _, digest in archives_named(e.data)}
+    named = {digest for e in batch for _, digest in _archives(e)}
     copies = reader.stored_evidence(named) if named else set()
 
     result = AppendResult()
@@ -176,7 +176,7 @@ def plan_append(
             digest = prepared_hash(
                 prev_hash, event.event_id, event.type, event.claim_id, current + 1, position,
                 event.schema_version, from_text, to_text, recorded_text, prepared.data_hash,
-                event.metadata,
+                event.metadata, prepared.metadata_jcs,
             )  # fmt: skip
         stored = StoredEvent(
             position=position,
@@ -206,7 +206,7 @@ def plan_append(
 def _check_archives(event: NewEvent, copies: set[str]) -> None:
     # Refused here, inside every store's write transaction, so no engine can store an event
     # whose archived copy is missing: the digest the chain commits to must name real bytes.
-    for path, digest in archives_named(event.data):
+    for path, digest in _archives(event):
         if digest not in copies:
             raise InvalidInput(
                 f"no archived copy with sha256 {digest} is stored; store it first with "
@@ -214,6 +214,11 @@ def _check_archives(event: NewEvent, copies: set[str]) -> None:
                 field=path,
                 line=event.line,
             )
+
+
+def _archives(event: NewEvent) -> Iterable[tuple[str, str]]:
+    prepared = event.prepared
+    return archives_named(event.data) if prepared is None else prepared.archives
 
 
 def first_reading(clock: Callable[[], int]) -> Callable[[], int]:

@@ -169,10 +169,12 @@ def test_a_prepared_event_hashes_to_the_reference_hash(f: dict[str, Any], timele
     start, end = p.occurred_texts or (recorded, recorded)
     if timeless:  # errata and actor events take their recorded_at as occurred time
         f = {**f, "occurred_from": f["recorded_at"], "occurred_to": f["recorded_at"]}
-    assert prepared_hash(
-        f["prev_hash"], f["event_id"], f["type"], f["claim_id"], f["version"], f["position"],
-        f["schema_version"], start, end, recorded, p.data_hash, f["metadata"],
-    ) == reference_hash(**f)  # fmt: skip
+    expected = reference_hash(**f)
+    for metadata_jcs in (None, p.metadata_jcs):  # worked out by the writer, or ahead
+        assert prepared_hash(
+            f["prev_hash"], f["event_id"], f["type"], f["claim_id"], f["version"], f["position"],
+            f["schema_version"], start, end, recorded, p.data_hash, f["metadata"], metadata_jcs,
+        ) == expected  # fmt: skip
 
 
 def test_salts_drawn_from_the_pool_are_fresh_and_well_formed() -> None:
