@@ -29,10 +29,7 @@ from ledger.domain.model import Interval, NewEvent
 from ledger.ingest.gdelt import Source, event_line, read_gdelt_event_values, recorded_at
 from ledger.ingest.gdelt_events import FIELDS, new_event
 from ledger.service.gdelt import _FIELD_COLUMNS, _refusal, _rows, _time_refusal, _validated
-from ledger.collector import collector_paused
-from ledger.service.log import IMPORT_CHUNK, chunked, stream_json
-from ledger.service.pipeline import mapped_chunks
-from ledger.store.prepare import Packed, pack, prepare, unpack
+from ledger.service.log import chunked, stream_json
 
 #: Events per sorted run of an out-of-order file (what the sort holds in memory at once).
 SORT_RUN = 50_000
@@ -108,11 +105,7 @@ def _import(
     in_order: bool,
 ) -> dict[str, Any]:
     state = _Pass()
-    rows = _rows(read_gdelt_event_values(reopen(), FIELDS), progress)
-    # Rows are mapped and prepared for hashing on the second core (ledger.service.pipeline),
-    # and come back as packed tuples in file order; this process keeps the id bookkeeping.
-    packed = mapped_chunks(rows, _prepared_events, size=IMPORT_CHUNK)
-    events = _mapped((e for chunk in packed for e in unpack(chunk)), state)
+    events = _mapped(_rows(read_gdelt_event_values(reopen(), FIELDS), progress), state)
     ordered = _checked_order(events) if in_order else _sorted_externally(events)
 
     def chunks() -> Iterator[list[NewEvent]]:
@@ -150,20 +143,12 @@ def event_of(values: list[str], number: int) -> NewEvent:
     return _validated(line, number, _FIELD_COLUMNS)
 
 
-def _prepared_events(rows: list[tuple[int, list[str]]]) -> list[Packed]:
-    """One chunk of rows as prepared events, packed (in the worker; see ledger.store.prepare).
-
-    Pickling the NewEvents back cost more than mapping them; packed tuples cost a fifth, and
-    the worker also does what the writer would otherwise hash and serialise per event."""
-    with collector_paused():
-        return pack([prepare(event_of(values, number)) for number, values in rows])
-
-
-def _mapped(events: Iterable[NewEvent], state: _Pass) -> Iterator[NewEvent]:
+def _mapped(rows: Iterable[tuple[int, list[str]]], state: _Pass) -> Iterator[NewEvent]:
+    # In this process: handing rows to the validation worker (pickled, several chunks in
+    # flight) cost more memory than the worker saved time.
     first_line, later_line = state.first_line, state.later_line
-    for event in events:
-        number = event.line
-        assert number is not None, "every GDELT event carries its line"
+    for number, values in rows:
+        event = event_of(values, number)
         gid = int(event.metadata["gdelt_event_id"])
         first = first_line.setdefault(gid, number)
         if first != number:
