@@ -31,11 +31,13 @@ from ledger.store.sql.engine import (
 from ledger.store.sql.schema import claim_projection as P
 from ledger.store.sql.schema import events as T
 from ledger.store.sql.schema import projection_checkpoints as C
-from ledger.store.sql.replay import FOLD_LIST, Row, claims_of, log_sql, parallel_rows, snapshot_row
+from ledger.store.sql.replay import Row, claims_of, log_sql, parallel_rows, snapshot_row
 from ledger.store.sql.statements import (
     ACTOR_ROWS_PG_LIKE,
     ACTOR_ROWS_PG_RANGE,
     ACTOR_ROWS_SQLITE,
+    CLAIM_ROWS_PG,
+    CLAIM_ROWS_SQLITE,
     DriverReads,
     actor_streams_by_range,
     dialect_of,
@@ -56,8 +58,6 @@ _STATE = select(
 _ROWS = select(P.c.claim_id, P.c.last_position, P.c.timeline, P.c.certain, P.c.body)
 _ROWS_BY_ID = _ROWS.where(P.c.claim_id.in_(bindparam("ids", expanding=True)))
 # What the fold reads of an event; metadata, salt and hashes never matter to a projection.
-# The same, as SQL text for the driver-cursor reads (JSON `data` is appended per engine).
-_FOLD_LIST = FOLD_LIST
 _FOLD_COLUMNS = (
     T.c.position,
     T.c.event_id,
@@ -235,8 +235,7 @@ _SQLITE_SQL = {
     "CASE WHEN last_position <= :position THEN body END "
     "FROM claim_projection WHERE claim_id = :claim_id",
     "state": _STATE_SQLITE,
-    "events": "SELECT " + _FOLD_LIST + ", data FROM events "
-    "WHERE claim_id = :claim_id AND position <= :position ORDER BY version",
+    "events": CLAIM_ROWS_SQLITE,
 }
 _PG_SQL = {
     "row": _STATE_PG + ", last_position, "
@@ -245,8 +244,7 @@ _PG_SQL = {
     "CASE WHEN last_position <= %(position)s THEN body END "
     "FROM claim_projection WHERE claim_id = %(claim_id)s",
     "state": _STATE_PG,
-    "events": "SELECT " + _FOLD_LIST + ", data::text FROM events "
-    "WHERE claim_id = %(claim_id)s AND position <= %(position)s ORDER BY version",
+    "events": CLAIM_ROWS_PG,
 }
 
 

@@ -129,6 +129,17 @@ ACTOR_ROWS_PG_LIKE = (
 )
 
 
+#: One claim's rows up to a position, as the projection folds them (named parameters).
+CLAIM_ROWS_SQLITE = (
+    "SELECT " + FOLD_LIST + ", data FROM events "
+    "WHERE claim_id = :claim_id AND position <= :position ORDER BY version"
+)
+CLAIM_ROWS_PG = (
+    "SELECT " + FOLD_LIST + ", data::text FROM events "
+    "WHERE claim_id = %(claim_id)s AND position <= %(position)s ORDER BY version"
+)
+
+
 _ACTOR_EVENTS_BY_RANGE = _SELECT + "WHERE " + ACTOR_RANGE + " ORDER BY position"
 _ACTOR_EVENTS_BY_LIKE = _SELECT + "WHERE " + ACTOR_LIKE + " ORDER BY position"
 
