@@ -33,10 +33,13 @@ from ledger.store.search_index import (
     tokens,
 )
 
-# PostgreSQL keeps the folded words (what to_tsvector sees) so both engines split text alike.
-_PG_INSERT = (
+# PostgreSQL keeps the folded words (what to_tsvector sees) so both engines split text alike;
+# a chunk of rows is one statement, its columns as arrays (one round trip, not one a row).
+_PG_INSERT_ROWS = (
     "INSERT INTO search_rows (id, source, field, item, valid_from, valid_to, occurred_from, "
-    "occurred_to, tsv) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, to_tsvector('english', %s))"
+    "occurred_to, tsv) SELECT a, b, c, d, e, f, g, h, to_tsvector('english', w) FROM "
+    "unnest(%s::bigint[], %s::bigint[], %s::smallint[], %s::integer[], %s::bigint[], "
+    "%s::bigint[], %s::bigint[], %s::bigint[], %s::text[]) AS u(a, b, c, d, e, f, g, h, w)"
 )
 _SQLITE_INSERT = (
     "INSERT INTO search_rows (id, source, field, item, valid_from, valid_to, occurred_from, "
@@ -149,9 +152,9 @@ def _apply(cur: Any, dialect: str, plan: Plan) -> None:
                 cur.executemany(_SQLITE_INSERT, [stored_columns(r) for r in chunk if not _plain(r)])
             cur.executemany(_SQLITE_FTS_INSERT, [(r.id, r.text) for r in chunk])
         else:
-            cur.executemany(
-                _PG_INSERT, [(*stored_columns(r), " ".join(tokens(r.text))) for r in chunk]
-            )
+            columns = [list(c) for c in zip(*(stored_columns(r) for r in chunk))]
+            words = [" ".join(tokens(r.text)) for r in chunk]
+            cur.execute(_PG_INSERT_ROWS, (*columns, words), prepare=False)
     if plan.closes:
         cur.executemany(_CLOSE[dialect], [(valid_to, id_) for id_, valid_to in plan.closes])
 
