@@ -8,6 +8,7 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -41,6 +42,11 @@ def _iso(seconds: int) -> str:
 
 def make_lines(n_events: int, per_claim: int = 10, seed: int = 20231102) -> list[dict[str, Any]]:
     """The input lines (NDJSON objects) of N events: N/per_claim claims in claim order."""
+    return list(iter_lines(n_events, per_claim, seed))
+
+
+def iter_lines(n_events: int, per_claim: int = 10, seed: int = 20231102) -> Iterator[dict[str, Any]]:
+    """`make_lines`, one line at a time (a file of millions of events never held at once)."""
     rng = random.Random(seed)
     vocab = _vocabulary(rng)
     actors = [f"{_sentence(rng, vocab, 1, 2)[:-1]} ({rng.choice(vocab)} ministry)" for _ in range(600)]
@@ -50,7 +56,7 @@ def make_lines(n_events: int, per_claim: int = 10, seed: int = 20231102) -> list
     # Pools of sentences: drawing words per event costs more than the rest of the set-up.
     statements = [_sentence(rng, vocab, 10, 14) for _ in range(20_000)]
     quotes = [_sentence(rng, vocab, 6, 9) for _ in range(20_000)]
-    lines: list[dict[str, Any]] = []
+    made = 0
     n_claims = max(1, n_events // per_claim)
     randrange, choice, getrandbits = rng.randrange, rng.choice, rng.getrandbits
     for c in range(n_claims):
@@ -59,8 +65,8 @@ def make_lines(n_events: int, per_claim: int = 10, seed: int = 20231102) -> list
         tags = sorted(set(rng.sample(tag_pool, 2)))
         times = sorted(YEAR_START + randrange(YEAR_SECONDS) for _ in range(per_claim))
         for v in range(per_claim):
-            if len(lines) >= n_events:
-                break
+            if made >= n_events:
+                return
             outlet = choice(outlets)
             day = _iso(times[v])
             source = {
@@ -85,16 +91,14 @@ def make_lines(n_events: int, per_claim: int = 10, seed: int = 20231102) -> list
                     "quote": choice(quotes),
                     "source": source,
                 }
-            lines.append(
-                {
-                    "event_id": str(uuid.UUID(int=getrandbits(128), version=4)),
-                    "type": etype,
-                    "claim_id": claim_id,
-                    "occurred_at": day,
-                    "data": data,
-                }
-            )
-    return lines
+            made += 1
+            yield {
+                "event_id": str(uuid.UUID(int=getrandbits(128), version=4)),
+                "type": etype,
+                "claim_id": claim_id,
+                "occurred_at": day,
+                "data": data,
+            }
 
 
 class Dataset:
