@@ -72,6 +72,7 @@ class Asker:
         self.events_at_hand: Mapping[str, Sequence[LogEvent]] = {}  # read already, by claim
         self._registry: Registry | None = None
         self._touched: set[str] = set()  # names whose owner changed after P (see `registry`)
+        self._usable: dict[str, Snapshot | None] = {}
 
     @property
     def registry(self) -> Registry:
@@ -106,7 +107,15 @@ class Asker:
             self._absent.update(c for c in claim_ids if c not in found)
 
     def usable(self, claim_id: str) -> Snapshot | None:
-        """The claim's snapshot if it answers at this basis, else None."""
+        """The claim's snapshot if it answers at this basis, else None (decided once: a list
+        asks it of each claim three times)."""
+        try:
+            return self._usable[claim_id]
+        except KeyError:
+            found = self._usable[claim_id] = self._usable_now(claim_id)
+            return found
+
+    def _usable_now(self, claim_id: str) -> Snapshot | None:
         if self.snapshots is None:
             return None
         snap = self._rows.get(claim_id)
