@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
 
+from ledger.collector import collector_paused
 from ledger.domain.actors import is_actor_stream
 from ledger.domain.claims import fold, status
 from ledger.domain.model import StoredEvent
@@ -157,23 +156,6 @@ def _row_of(asker: Asker) -> Build:
     return build
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while answers are built.
-
-    A list builds millions of dicts, lists and strings that all stay alive (and form no
-    cycles); each collection the allocations trigger walks the whole growing heap again, which
-    cost several times the building itself.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _list_claims(
     store: EventStore,
     basis: Basis,
@@ -188,7 +170,7 @@ def _list_claims(
 ) -> tuple[list[Any], int]:
     """The page built by `builder(asker)` per claim id, and the whole list's length; with an
     actor filter, every answer is built whole to be matched, then `convert`ed."""
-    with _collector_paused():
+    with collector_paused():
         asker, by_claim, claim_ids = _prepared(store, basis, tz, snapshots)
         end = None if limit is None else offset + limit
         page = []
