@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledger.domain.errors import InvalidInput
+from ledger.domain.model import Head
 from ledger.domain.time import format_instant, parse_cutoff
 from ledger.store.port import EventStore
 
@@ -55,6 +56,7 @@ def resolve_basis(
     as_of_e = None if as_of is None else cutoff(as_of, tz, field="as_of")
     head = store.head()
     known_e: int | None = None
+    at: Head | None = None  # the head at the basis's position, when a read found it already
     if known_at is None:
         position = head.position
     elif known_at.startswith("@"):
@@ -72,12 +74,17 @@ def resolve_basis(
             )
     else:
         known_e = cutoff(known_at, tz, field="known_at")
-        position = store.position_before(known_e)
+        at = store.head_before(known_e)
+        position = at.position
+    if position == head.position:
+        head_hash = head.hash
+    else:
+        head_hash = (at if at is not None else store.head_at(position)).hash
     return Basis(
         as_of=as_of_e,
         known_at=known_e,
         position=position,
-        head_hash=head.hash if position == head.position else store.head_at(position).hash,
+        head_hash=head_hash,
         certain=certain,
         known_at_text=known_at,
     )

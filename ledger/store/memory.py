@@ -198,5 +198,8 @@ class MemoryStore:
     def position_before(self, instant: int) -> int:
         return bisect.bisect_left(self._recorded, instant)
 
+    def head_before(self, instant: int) -> Head:
+        return self.head_at(self.position_before(instant))
+
     def close(self) -> None:
         pass

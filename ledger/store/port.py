@@ -75,6 +75,11 @@ class EventReader(Protocol):
         """The last position whose recorded_at is before `instant` (0 if none)."""
         ...
 
+    def head_before(self, instant: int) -> Head:
+        """The head as it was just before `instant`: `head_at(position_before(instant))`, in
+        one read (one round trip to a server)."""
+        ...
+
     def close(self) -> None:
         ...
 

@@ -55,7 +55,7 @@ class ReaderBacked:
     (`EventReader` on the bare sqlite3 driver) opened on the same file."""
 
     _READS = ("head", "head_at", "read_claim", "read_after", "get", "read_actors",
-              "linking_claims", "position_before")
+              "linking_claims", "position_before", "head_before")
 
     def __init__(self, path: str, clock: Any) -> None:
         from ledger.service import open_ledger
@@ -212,6 +212,9 @@ def test_position_before_resolves_known_at(store, clock) -> None:
     assert store.position_before(t1) == 0
     assert store.position_before(t1 + 1) == 1
     assert store.position_before(store.head().recorded_at + 1) == 3
+    # The head before an instant is the head at the position before it, in one read.
+    for instant in (t1, t1 + 1, store.head().recorded_at, store.head().recorded_at + 1):
+        assert store.head_before(instant) == store.head_at(store.position_before(instant))
 
 
 def test_head_at_a_past_position(store) -> None:

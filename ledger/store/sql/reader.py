@@ -95,6 +95,9 @@ class SqliteReader:
     def position_before(self, instant: int) -> int:
         return self.reads.position_before(instant)
 
+    def head_before(self, instant: int) -> Head:
+        return self.reads.head_before(instant)
+
     def read_actors(self, *, up_to: int | None = None) -> list[StoredEvent]:
         return self.reads.actor_events(up_to)
 

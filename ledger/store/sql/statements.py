@@ -37,6 +37,7 @@ class Dialect:
     claim: str
     claim_up_to: str
     position_before: str
+    head_before: str
     linking: str
     insert: str
     state: str
@@ -65,6 +66,7 @@ _STATE_HEAD = "SELECT 0, position, hash, recorded_at FROM (" + _HEAD + ") h"
 _STATE_VERSIONS = " UNION ALL SELECT 1, max(version), claim_id, NULL FROM events WHERE claim_id "
 _STATE_IDS = " UNION ALL SELECT 2, position, event_id, NULL FROM events WHERE event_id "
 _BEFORE = "SELECT position FROM events WHERE recorded_at < "
+_HEAD_BEFORE = "SELECT position, hash, recorded_at FROM events WHERE recorded_at < "
 _BEFORE_ORDER = " ORDER BY recorded_at DESC, position DESC LIMIT 1"
 _INSERT = "INSERT INTO events (" + COLUMNS + ") VALUES "
 # The claims whose links may point at a claim by P: a link naming it, or a correction that
@@ -154,6 +156,7 @@ SQLITE = Dialect(
     claim=_SELECT + "WHERE claim_id = ? ORDER BY version",
     claim_up_to=_SELECT + "WHERE claim_id = ? AND position <= ? ORDER BY version",
     position_before=_BEFORE + "?" + _BEFORE_ORDER,
+    head_before=_HEAD_BEFORE + "?" + _BEFORE_ORDER,
     linking=_LINKING_SQLITE,
     insert=_INSERT + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     state=_STATE_HEAD + _STATE_VERSIONS + _IDS_SQLITE + " GROUP BY claim_id" + _STATE_IDS
@@ -170,6 +173,7 @@ POSTGRESQL = Dialect(
     claim=_SELECT + "WHERE claim_id = %s ORDER BY version",
     claim_up_to=_SELECT + "WHERE claim_id = %s AND position <= %s ORDER BY version",
     position_before=_BEFORE + "%s" + _BEFORE_ORDER,
+    head_before=_HEAD_BEFORE + "%s" + _BEFORE_ORDER,
     linking=_LINKING_PG,
     insert=_INSERT + "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
     state=_STATE_HEAD + _STATE_VERSIONS + _IDS_PG + " GROUP BY claim_id" + _STATE_IDS + _IDS_PG,
@@ -324,6 +328,13 @@ class DriverReads:
     def position_before(self, instant: int) -> int:
         rows = self._all(self.d.position_before, (instant,))
         return int(rows[0][0]) if rows else 0
+
+    def head_before(self, instant: int) -> Head:
+        rows = self._all(self.d.head_before, (instant,))
+        if not rows:
+            return EMPTY_HEAD
+        pos, digest, recorded = rows[0]
+        return Head(position=pos, hash=digest, recorded_at=recorded)
 
     def insert(self, rows: Sequence[StoredEvent], prepared: Sequence[Prepared | None] = ()) -> None:
         cur = self.conn.cursor()

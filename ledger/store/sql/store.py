@@ -240,6 +240,10 @@ class SqlStore:
         with self._read() as reads:
             return reads.position_before(instant)
 
+    def head_before(self, instant: int) -> Head:
+        with self._read() as reads:
+            return reads.head_before(instant)
+
     def read_actors(self, *, up_to: int | None = None) -> list[StoredEvent]:
         with self._read() as reads:
             return reads.actor_events(up_to)
