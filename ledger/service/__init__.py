@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from ledger.domain.errors import (
@@ -20,20 +21,34 @@ from ledger.domain.errors import (
     NotFoundError,
     SchemaError,
 )
-from ledger.service.integrity import describe_ledger, privilege_warnings, verify_ledger
 from ledger.service.ledger import Answer, Answers, Ledger
-from ledger.service.log import (
-    MAX_LINE_BYTES,
-    ImportReport,
-    append_line,
-    export_events,
-    import_events,
-    iter_lines,
-    parse_events,
-    seed_files,
-    uuid7,
-)
 from ledger.service.opening import init_ledger, open_ledger, open_reader, opened
+
+# Imported when first asked for (PEP 562): verify's and the import pipeline's modules cost a
+# question's process about 100 ms to load, and `claim show` needs neither.
+_LAZY = {
+    "describe_ledger": "ledger.service.integrity",
+    "privilege_warnings": "ledger.service.integrity",
+    "verify_ledger": "ledger.service.integrity",
+    "MAX_LINE_BYTES": "ledger.service.log",
+    "ImportReport": "ledger.service.log",
+    "append_line": "ledger.service.log",
+    "export_events": "ledger.service.log",
+    "import_events": "ledger.service.log",
+    "iter_lines": "ledger.service.log",
+    "parse_events": "ledger.service.log",
+    "seed_files": "ledger.service.log",
+    "uuid7": "ledger.service.log",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ledger.service' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 def open(  # noqa: A001 - `ledger.open` is the documented entry point
