@@ -159,6 +159,22 @@ def visit(driver: Any, served: Server, path: str) -> list[dict[str, Any]]:
     return list(driver.get_log("browser"))
 
 
+def ask(driver: Any) -> None:
+    """Submit the basis form and wait until the browser shows the page it asked for.
+
+    Reading the page straight after the click could still read the old one: under load the
+    new page arrived after the assertion had looked (seen in CI)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    old = driver.find_element("tag name", "html")
+    driver.find_element("id", "ask").click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
 def cli_json(db: str, *args: str) -> Any:
     done = subprocess.run(
         [
@@ -231,11 +247,11 @@ def test_moving_the_basis_control_changes_the_answer(driver: Any, served: Server
     as_of.clear()
     as_of.send_keys("2023-11-10")
     driver.find_element("id", "certain").click()
-    driver.find_element("id", "ask").click()
+    ask(driver)
     assert "as_of=2023-11-10" in driver.current_url and "certain=1" in driver.current_url
     assert status() == "reported"
     driver.find_element("id", "certain").click()
-    driver.find_element("id", "ask").click()
+    ask(driver)
     assert status() == "disputed"
     assert "tentative" in driver.find_element("id", "status").text
     permalink = driver.find_element("id", "permalink").get_attribute("href")
