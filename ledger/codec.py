@@ -181,21 +181,10 @@ def prepared_hash(
             occurred_to, recorded_at, data_hash, meta,
         )  # fmt: skip
     if envelope is None:
-        envelope = canonical_json(
-            {
-                "event_id": event_id,
-                "type": type,
-                "claim_id": claim_id,
-                "version": version,
-                "position": position,
-                "schema_version": schema_version,
-                "occurred_from": occurred_from,
-                "occurred_to": occurred_to,
-                "recorded_at": recorded_at,
-                "data_hash": data_hash,
-                "metadata": metadata,
-            }
-        )
+        envelope = _canonical_envelope(
+            event_id, type, claim_id, version, position, schema_version, occurred_from,
+            occurred_to, recorded_at, data_hash, metadata,
+        )  # fmt: skip
     return sha256(HASH_DOMAIN + bytes.fromhex(prev_hash) + envelope).hexdigest()
 
 
@@ -309,6 +298,26 @@ def _reference_envelope(
     metadata: Any,
 ) -> bytes:
     """The hash rule as written: the envelope object through `canonical_json`, for any input."""
+    return _canonical_envelope(
+        event_id, type, claim_id, version, position, schema_version,
+        format_instant(occurred_from), format_instant(occurred_to), format_instant(recorded_at),
+        data_hash(salt, data), metadata,
+    )  # fmt: skip
+
+
+def _canonical_envelope(
+    event_id: Any,
+    type: Any,
+    claim_id: Any,
+    version: Any,
+    position: Any,
+    schema_version: Any,
+    occurred_from: str,
+    occurred_to: str,
+    recorded_at: str,
+    data_hash: str,
+    metadata: Any,
+) -> bytes:
     return canonical_json(
         {
             "event_id": event_id,
@@ -317,10 +326,10 @@ def _reference_envelope(
             "version": version,
             "position": position,
             "schema_version": schema_version,
-            "occurred_from": format_instant(occurred_from),
-            "occurred_to": format_instant(occurred_to),
-            "recorded_at": format_instant(recorded_at),
-            "data_hash": data_hash(salt, data),
+            "occurred_from": occurred_from,
+            "occurred_to": occurred_to,
+            "recorded_at": recorded_at,
+            "data_hash": data_hash,
             "metadata": metadata,
         }
     )

@@ -54,7 +54,7 @@ class NewEvent:
     salt: str | None = None  # hex; kept from an export line, else the store draws one
     recorded_at: int | None = None  # kept only under --keep-recorded-at
     line: int | None = None  # input line, for error messages
-    prepared: Prepared | None = None  # from codec.prepare: the same event, hashed sooner
+    prepared: Prepared | None = None  # from ledger.store.prepare: worked out ahead
 
     @property
     def is_erratum(self) -> bool:

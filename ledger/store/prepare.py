@@ -17,7 +17,7 @@ from ledger.codec import data_hash, metadata_bytes, new_salt
 from ledger.domain.evidence import archives_named
 from ledger.domain.model import Interval, NewEvent, Prepared
 from ledger.domain.time import format_instant
-from ledger.store.search_index import FIELD_CODES, texts_of
+from ledger.store.search_index import own_texts
 
 
 def prepare(event: NewEvent) -> NewEvent:
@@ -29,10 +29,7 @@ def prepare(event: NewEvent) -> NewEvent:
     salt = event.salt or new_salt()
     occurred = event.occurred
     times = None if occurred is None else (format_instant(occurred.start), format_instant(occurred.end))
-    texts = tuple(
-        (FIELD_CODES[name], item, text)
-        for (name, item), text in texts_of(event.type, event.data).items()
-    )
+    texts = own_texts(event.type, event.data)
     metadata = event.metadata
     prepared = Prepared(
         salt, data_hash(salt, event.data), times, _stored_json(event.data), texts,

@@ -94,6 +94,13 @@ def texts_of(event_type: str, data: Mapping[str, Any]) -> dict[Key, str]:
     return out
 
 
+def own_texts(event_type: str, data: Mapping[str, Any]) -> tuple[tuple[int, int | None, str], ...]:
+    """An event's own rows as (field code, array index, text), in creation (sequence) order."""
+    return tuple(
+        (FIELD_CODES[name], item, text) for (name, item), text in texts_of(event_type, data).items()
+    )
+
+
 def _changed(key: Key, changes: Mapping[str, Any]) -> bool:
     return key[0] in changes
 

@@ -28,8 +28,8 @@ from ledger.store.search_index import (
     Row,
     claim_rows,
     plan_index,
+    own_texts,
     rewritten_streams,
-    texts_of,
     tokens,
 )
 
@@ -119,12 +119,11 @@ def index_events(
 def _insert_own(cur: Any, dialect: str, events: Sequence[tuple[Any, Prepared | None]]) -> None:
     rows: list[tuple[int, int, int | None]] = []
     texts: list[tuple[int, str]] = []
-    codes = FIELD_CODES
     for e, ready in events:
         base = e.position << SEQ_BITS
         own = ready.texts if ready is not None else None
         if own is None:
-            own = [(codes[name], item, text) for (name, item), text in texts_of(e.type, e.data).items()]
+            own = own_texts(e.type, e.data)
         for seq, (code, item, text) in enumerate(own):
             rows.append((base | seq, code, item))
             texts.append((base | seq, text))
